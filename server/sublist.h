@@ -1,0 +1,64 @@
+/*
+ * sublist.h — the subscription index: maps a published subject to the subscriptions whose
+ * subject filter (literal tokens, `*` for one token, `>` for one or more trailing tokens) matches,
+ * split into plain subscriptions and queue groups (one member of each group gets a message).
+ *
+ * A match cache keyed by the published subject answers repeated subjects without walking the
+ * tree; inserts and removals invalidate exactly the cached entries they could affect.
+ *
+ * Ownership: subscriptions are opaque `void *` owned by the caller; the sublist stores the
+ * pointers and the filter/queue strings (copied). A result returned by sublist_match is owned by
+ * the sublist and stays valid until the next sublist_insert/sublist_remove/sublist_free call.
+ * Single-threaded: no locking.
+ */
+#ifndef WEIR_SUBLIST_H
+#define WEIR_SUBLIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sublist sublist;
+
+typedef struct sublist_qgroup {
+    const char *queue; /* the group name (not NUL-terminated guaranteed: use queue_len) */
+    size_t queue_len;
+    void **subs;       /* members of the group that match */
+    size_t nsubs;
+} sublist_qgroup;
+
+typedef struct sublist_result {
+    void **psubs; /* plain (non-queue) subscriptions that match */
+    size_t npsubs;
+    sublist_qgroup *qgroups;
+    size_t nqgroups;
+} sublist_result;
+
+typedef struct sublist_stats {
+    uint64_t subscriptions;
+    uint64_t cache_entries;
+    uint64_t matches;
+    uint64_t cache_hits;
+} sublist_stats;
+
+sublist *sublist_new(void);
+void sublist_free(sublist *s);
+
+/* Adds `sub` under the filter `subject` (a valid subscribe subject; the caller validates) and
+ * optional queue group (queue NULL / qlen 0 for none). Returns 0, or -1 when out of memory. */
+int sublist_insert(sublist *s, const char *subject, size_t len, const char *queue, size_t qlen,
+                   void *sub);
+
+/* Removes the entry previously inserted with exactly these arguments. Returns 0, or -1 if not
+ * found. */
+int sublist_remove(sublist *s, const char *subject, size_t len, const char *queue, size_t qlen,
+                   void *sub);
+
+/* Matches a literal published subject. Never returns NULL (an empty result has counts 0). */
+const sublist_result *sublist_match(sublist *s, const char *subject, size_t len);
+
+/* True when at least one subscription would match `subject` (used for no-responders). */
+int sublist_has_interest(sublist *s, const char *subject, size_t len);
+
+void sublist_get_stats(const sublist *s, sublist_stats *out);
+
+#endif
