@@ -12,8 +12,9 @@
 
 #include "options.h"
 
-/* Length of the nonce sent in INFO (base64url without padding of random bytes). */
-#define AUTH_NONCE_LEN 22
+/* Length of the nonce sent in INFO: base64url without padding of 11 random bytes, as
+ * nats-server does (nonceRawLen = 11, nonceLen = 15 in its server/nkey.go). */
+#define AUTH_NONCE_LEN 15
 
 /* The credential fields of a CONNECT; any may be NULL when absent. Not owned. */
 typedef struct auth_connect {
@@ -34,8 +35,10 @@ bool auth_needs_nonce(const weir_options *o);
 void auth_make_nonce(char out[AUTH_NONCE_LEN + 1]);
 
 /* Decides whether the CONNECT credentials are accepted. nonce is the one sent in this
- * connection's INFO (NULL if none was sent). On success, *user_out (may be NULL) receives the
- * authenticated user name or nkey, pointing into the options (valid while they live). */
+ * connection's INFO (NULL if none was sent). When the options configure no authentication
+ * at all, every CONNECT is accepted (nats-server skips the check then). On success,
+ * *user_out (may be NULL) receives the authenticated user name or nkey, pointing into the
+ * options (valid while they live); token and no-auth successes leave it NULL. */
 bool auth_check(const weir_options *o, const auth_connect *c, const char *nonce,
                 const char **user_out);
 

@@ -25,6 +25,11 @@
 #define OPTIONS_DEFAULT_WRITE_DEADLINE_MS (10 * 1000)
 #define OPTIONS_DEFAULT_AUTH_TIMEOUT_MS (2 * 1000)
 #define OPTIONS_DEFAULT_STORE_DIR "./data"
+#define OPTIONS_DEFAULT_HOST "0.0.0.0"
+
+/* weir's own version, and the nats-server level it emulates (INFO.version, --version). */
+#define WEIR_VERSION "0.1.0"
+#define WEIR_NATS_COMPAT_VERSION "2.10.0"
 
 /* One entry of `authorization { users = [...] }`: either user+password or an NKEY public key. */
 typedef struct weir_user {
@@ -35,12 +40,13 @@ typedef struct weir_user {
 
 typedef struct weir_options {
     char *host;        /* listen address, default "0.0.0.0" */
-    int port;          /* default 4222; -1 means "pick a random free port" like nats-server */
+    int port;          /* default 4222; -1 means "pick a random free port" like nats-server
+                        * (0 from a flag or the file means the default, as in nats-server) */
     char *server_name; /* default: the generated server id */
 
     int64_t max_payload;
     int max_control_line;
-    int max_connections;
+    int max_connections;       /* -1 = unlimited (`max_connections: 0` or negative) */
     int64_t max_pending;
     int64_t ping_interval_ms;
     int ping_max;
@@ -64,6 +70,11 @@ typedef struct weir_options {
     char *log_file;    /* -l, NULL = stderr */
     char *pid_file;    /* -P */
     char *config_file; /* -c */
+
+    /* Monitoring (-m/--http_port, `http`, `http_port`): the options are accepted and kept, but
+     * the monitoring endpoint is not served yet; the server decides what to do with them. */
+    int http_port;     /* 0 = off (default), -1 = random port */
+    char *http_host;   /* from `http: host:port`; NULL = same as host */
 } weir_options;
 
 /* Fills every field with nats-server's defaults (strings duplicated onto the heap). */
@@ -71,6 +82,10 @@ void options_init(weir_options *o);
 
 /* Releases every owned string and the users array; leaves *o zeroed. */
 void options_free(weir_options *o);
+
+/* Deep copy of src into dst (dst is overwritten, not freed first). Returns 0, or -1 when out of
+ * memory, in which case dst is left zeroed. */
+int options_copy(weir_options *dst, const weir_options *src);
 
 /* Result of options_parse_args. */
 enum {
@@ -84,8 +99,9 @@ enum {
 int options_parse_args(weir_options *o, int argc, char **argv, char *err, size_t errlen);
 
 /* Parses a configuration file in nats-server's format and applies the supported keys to *o.
- * On error returns -1 and writes "FILE:LINE:COL: message" into err. `include` paths are
- * resolved relative to the including file. */
+ * Returns 0, or -1 with "FILE:LINE:COL: message" in err (just "FILE: message" when the file
+ * itself cannot be read); on error *o is left unchanged. `include` paths are resolved relative
+ * to the including file. Defined in conf.c. */
 int conf_load_file(weir_options *o, const char *path, char *err, size_t errlen);
 
 /* Same as conf_load_file for text held in memory; `name` is used in error messages and as the

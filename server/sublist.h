@@ -8,8 +8,16 @@
  *
  * Ownership: subscriptions are opaque `void *` owned by the caller; the sublist stores the
  * pointers and the filter/queue strings (copied). A result returned by sublist_match is owned by
- * the sublist and stays valid until the next sublist_insert/sublist_remove/sublist_free call.
+ * the sublist and stays valid until the next sublist_insert/sublist_remove/sublist_free call, and
+ * for at least SUBLIST_RESULT_KEEP further sublist_match calls (the cache is bounded, so a result
+ * cannot outlive every later match: evicted results are kept for that many matches, enough for
+ * deliveries that publish in turn). A caller that runs more nested matches than that while still
+ * reading a result copies the pointers first.
  * Single-threaded: no locking.
+ *
+ * Matching follows nats-server's sublist.go: `*` matches exactly one token, `>` one or more
+ * trailing tokens; tokens are compared as bytes. A published subject that is empty, has an empty
+ * token, or has a `*` / `>` token (not a valid publish subject) matches nothing.
  */
 #ifndef WEIR_SUBLIST_H
 #define WEIR_SUBLIST_H
@@ -38,13 +46,25 @@ typedef struct sublist_stats {
     uint64_t cache_entries;
     uint64_t matches;
     uint64_t cache_hits;
+    uint64_t nodes; /* trie nodes, root excluded: 0 once every subscription is removed */
 } sublist_stats;
+
+/* How many further sublist_match calls a returned result survives at least (see above). */
+#define SUBLIST_RESULT_KEEP 64
+
+/* Error returns of sublist_insert (all negative). */
+#define SUBLIST_ERR_NOMEM (-1)   /* out of memory: nothing changed */
+#define SUBLIST_ERR_INVALID (-2) /* not a valid filter: empty token, or `>` not last */
+#define SUBLIST_ERR_EXISTS (-3)  /* the same (subject, queue, sub) is already present */
 
 sublist *sublist_new(void);
 void sublist_free(sublist *s);
 
 /* Adds `sub` under the filter `subject` (a valid subscribe subject; the caller validates) and
- * optional queue group (queue NULL / qlen 0 for none). Returns 0, or -1 when out of memory. */
+ * optional queue group (queue NULL / qlen 0 for none). Returns 0, or SUBLIST_ERR_NOMEM (-1) when
+ * out of memory, SUBLIST_ERR_INVALID for an invalid filter, SUBLIST_ERR_EXISTS when exactly this
+ * (subject, queue, sub) is already present (a duplicate is refused, never stored twice). The same
+ * `sub` under another filter or queue is a separate entry. */
 int sublist_insert(sublist *s, const char *subject, size_t len, const char *queue, size_t qlen,
                    void *sub);
 

@@ -1,0 +1,25 @@
+/*
+ * client.h — one NATS client connection: its socket, input buffer, output chain, session flags
+ * from CONNECT, subscriptions by sid, and the protocol handling (CONNECT, PUB/HPUB routing,
+ * SUB/UNSUB, PING/PONG, auth and ping timers, slow-consumer and error closes).
+ */
+#ifndef WEIR_CLIENT_H
+#define WEIR_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "server.h"
+
+/* Takes ownership of a connected, non-blocking socket: registers it, sends INFO, arms the auth
+ * and ping timers. On failure closes fd. */
+void client_accept(server *s, int fd, const char *ip, int port);
+
+/* Writes pending output of every client marked dirty during this iteration, then frees the
+ * clients closed during it. Called once per loop iteration. */
+void client_flush_all(server *s);
+
+/* Closes every client (server shutdown), flushing what can be flushed without blocking. */
+void client_close_all(server *s);
+
+#endif
