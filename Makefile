@@ -59,27 +59,27 @@ bin/weir-server: $(SERVER)
 
 $(BUILDDIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "  CC  $@"; $(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILDDIR)/libweir.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+	@rm -f $@
+	@ar rcs $@ $^
 
 $(SERVER): $(BUILDDIR)/obj/server/main.o $(BUILDDIR)/libweir.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD  $@"; $(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILDDIR)/test/test_%: test/unit/test_%.c $(BUILDDIR)/libweir.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILDDIR)/libweir.a $(LDLIBS)
+	@echo "  CC  $@"; $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILDDIR)/libweir.a $(LDLIBS)
 
 $(IOP_BIN): $(BUILDDIR)/test/%: test/interop/%.c $(IOP_OBJ) $(BUILDDIR)/libweir.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(IOP_OBJ) $(BUILDDIR)/libweir.a -lnats $(LDLIBS)
+	@echo "  CC  $@"; $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(IOP_OBJ) $(BUILDDIR)/libweir.a -lnats $(LDLIBS)
 
 $(BUILDDIR)/bench/%: bench/%.c $(BUILDDIR)/libweir.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILDDIR)/libweir.a -lnats $(LDLIBS)
+	@echo "  CC  $@"; $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILDDIR)/libweir.a -lnats $(LDLIBS)
 
 build: bin/weir-server $(UNIT_BIN) $(IOP_BIN) $(BENCH_BIN)
 

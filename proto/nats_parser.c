@@ -7,6 +7,7 @@
  */
 #include "nats_parser.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #define MAX_ARGS 5
@@ -16,7 +17,9 @@ static int lower(int c)
     return (c >= 'A' && c <= 'Z') ? c + 32 : c;
 }
 
-/* Case-insensitive keyword test: line starts with kw and is followed by end or space/tab. */
+/* Case-insensitive keyword test: line starts with kw and is followed by space/tab, or by the
+ * end of the line for operations without arguments. nats-server refuses "PUB\r\n" as an
+ * unknown operation because its state machine wants a space after the keyword. */
 static int keyword_is(const char *line, size_t len, const char *kw, size_t *arg_start)
 {
     size_t k = strlen(kw);
@@ -25,7 +28,8 @@ static int keyword_is(const char *line, size_t len, const char *kw, size_t *arg_
     for (size_t i = 0; i < k; i++)
         if (lower((unsigned char)line[i]) != kw[i])
             return 0;
-    if (len > k && line[k] != ' ' && line[k] != '\t')
+    bool takes_args = strcmp(kw, "ping") != 0 && strcmp(kw, "pong") != 0 && strcmp(kw, "+ok") != 0;
+    if (len == k ? takes_args : (line[k] != ' ' && line[k] != '\t'))
         return 0;
     *arg_start = k;
     return 1;
@@ -111,10 +115,19 @@ nats_parse_status nats_parse(const char *buf, size_t len, const nats_parse_limit
         return fail(err, NATS_PERR_UNKNOWN_OP);
     }
 
-    size_t scan = len < lim->max_control_line + 2 ? len : lim->max_control_line + 2;
+    /* nats-server bounds the arguments of an operation, not the keyword in front of them */
+    size_t arg_start = 0;
+    while (arg_start < len && arg_start < 16 && buf[arg_start] != ' ' && buf[arg_start] != '\t' &&
+           buf[arg_start] != '\r' && buf[arg_start] != '\n')
+        arg_start++;
+    while (arg_start < len && (buf[arg_start] == ' ' || buf[arg_start] == '\t'))
+        arg_start++;
+    size_t limit = arg_start + lim->max_control_line;
+    size_t scan = len < limit + 2 ? len : limit + 2;
     const char *nl = memchr(buf, '\n', scan);
     if (!nl) {
-        if (len > lim->max_control_line + 1)
+        size_t pending = len - (buf[len - 1] == '\r' ? 1 : 0);
+        if (pending > limit)
             return fail(err, NATS_PERR_CONTROL_LINE);
         return NATS_PARSE_NEED_MORE;
     }
@@ -122,7 +135,7 @@ nats_parse_status nats_parse(const char *buf, size_t len, const nats_parse_limit
     size_t line_len = line_total - 1;
     if (line_len > 0 && buf[line_len - 1] == '\r')
         line_len--;
-    if (line_len > lim->max_control_line)
+    if (line_len > limit)
         return fail(err, NATS_PERR_CONTROL_LINE);
 
     nats_slice args[MAX_ARGS];
@@ -211,7 +224,7 @@ const char *nats_parse_error_text(nats_parse_error err)
     case NATS_PERR_UNKNOWN_OP:
         return "Unknown Protocol Operation";
     case NATS_PERR_CONTROL_LINE:
-        return "Maximum Control Line Exceeded";
+        return "maximum control line exceeded"; /* lower case, as nats-server sends it */
     case NATS_PERR_MAX_PAYLOAD:
         return "Maximum Payload Violation";
     default:

@@ -53,7 +53,7 @@ typedef enum nats_parse_status {
 typedef enum nats_parse_error {
     NATS_PERR_NONE = 0,
     NATS_PERR_UNKNOWN_OP,      /* 'Unknown Protocol Operation' */
-    NATS_PERR_CONTROL_LINE,    /* 'Maximum Control Line Exceeded' */
+    NATS_PERR_CONTROL_LINE,    /* 'maximum control line exceeded' */
     NATS_PERR_MAX_PAYLOAD,     /* 'Maximum Payload Violation' */
     NATS_PERR_BAD_ARGS,        /* wrong argument count or a bad size: protocol violation */
     NATS_PERR_BAD_HEADER_SIZE, /* HPUB header size missing or larger than the total */

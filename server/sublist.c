@@ -648,8 +648,11 @@ static int tok_reserve(sublist *s, size_t n) {
     return 0;
 }
 
-/* Splits subj into s->tok. `filter` allows `*` and a final `>`; otherwise (a published subject)
- * wildcard tokens are invalid. Returns 0, SUBLIST_ERR_INVALID or SUBLIST_ERR_NOMEM. */
+/* Splits subj into s->tok. For a filter, `*` and `>` tokens are wildcards and `>` must be last.
+ * For a published subject every token is literal: a `*` or `>` token there (not valid, but
+ * nats-server only rejects it in pedantic mode) is looked up as text, which no literal child has,
+ * so only wildcard filters match it, as in sublist.go. Empty tokens are invalid in both.
+ * Returns 0, SUBLIST_ERR_INVALID or SUBLIST_ERR_NOMEM. */
 static int tokenize(sublist *s, const char *subj, size_t len, bool filter, size_t *ntok) {
     if (len == 0 || len > UINT32_MAX) return SUBLIST_ERR_INVALID;
     size_t n = 0;
@@ -665,8 +668,7 @@ static int tokenize(sublist *s, const char *subj, size_t len, bool filter, size_
         t->len = tl;
         t->kind = TK_LIT;
         t->h = 0;
-        if (tl == 1 && (*p == '*' || *p == '>')) {
-            if (!filter) return SUBLIST_ERR_INVALID;
+        if (filter && tl == 1 && (*p == '*' || *p == '>')) {
             t->kind = *p == '*' ? TK_PWC : TK_FWC;
             if (t->kind == TK_FWC && dot) return SUBLIST_ERR_INVALID; /* `>` must be last */
         }

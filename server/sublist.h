@@ -16,8 +16,10 @@
  * Single-threaded: no locking.
  *
  * Matching follows nats-server's sublist.go: `*` matches exactly one token, `>` one or more
- * trailing tokens; tokens are compared as bytes. A published subject that is empty, has an empty
- * token, or has a `*` / `>` token (not a valid publish subject) matches nothing.
+ * trailing tokens; tokens are compared as bytes. A published subject that is empty or has an
+ * empty token matches nothing. One with a `*` / `>` token (not a valid publish subject; the
+ * router lets it through unless pedantic, like nats-server) is matched as sublist.go does: the
+ * token is plain text to literal filters, so only wildcard filters can match it.
  */
 #ifndef WEIR_SUBLIST_H
 #define WEIR_SUBLIST_H
