@@ -55,7 +55,7 @@ all: bin/weir-server
 
 bin/weir-server: $(SERVER)
 	@mkdir -p bin
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(BUILDDIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -81,7 +81,10 @@ $(BUILDDIR)/bench/%: bench/%.c $(BUILDDIR)/libweir.a
 	@mkdir -p $(dir $@)
 	@echo "  CC  $@"; $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILDDIR)/libweir.a -lnats $(LDLIBS)
 
-build: bin/weir-server $(UNIT_BIN) $(IOP_BIN) $(BENCH_BIN)
+build: $(SERVER) $(UNIT_BIN) $(IOP_BIN) $(BENCH_BIN)
+ifeq ($(MODE),release)
+build: bin/weir-server
+endif
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \

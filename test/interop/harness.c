@@ -234,13 +234,18 @@ static int spawn(h_server *s)
     int64_t end = h_now_ms() + H_START_TIMEOUT_MS;
     while (h_now_ms() < end) {
         if (!h_server_alive(s)) {
-            fprintf(stderr, "harness: server %s exited during start-up\n", bin);
+            fprintf(stderr, "harness: server %s exited during start-up (port %d)\n", bin,
+                    s->port);
             h_server_dump(s, 30);
-            return -1;
+            return -2;
         }
-        if (port_answers_info(s->port))
-            return 0;
-        h_sleep_ms(10);
+        if (port_answers_info(s->port)) {
+            h_sleep_ms(2);
+            if (h_server_alive(s)) /* and not someone else answering on that port */
+                return 0;
+        } else {
+            h_sleep_ms(10);
+        }
     }
     fprintf(stderr, "harness: server %s did not answer on port %d within %d ms\n", bin, s->port,
             H_START_TIMEOUT_MS);
@@ -291,14 +296,26 @@ int h_server_start(h_server *s, const char *conf_text, ...)
             return -1;
         }
     }
-    s->port = h_free_port();
-    if (s->port <= 0) {
-        fprintf(stderr, "harness: no free port\n");
+    /* The port is free when chosen but may be taken (by a client's ephemeral port, another
+     * test's server) before the server binds it: if the server exits during start-up, try
+     * again on another port, a few times. */
+    int rc = -1;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        s->port = h_free_port();
+        if (s->port <= 0) {
+            fprintf(stderr, "harness: no free port\n");
+            break;
+        }
+        snprintf(s->url, sizeof s->url, "nats://127.0.0.1:%d", s->port);
+        rc = spawn(s);
+        if (rc != -2)
+            break;
+    }
+    if (rc != 0) {
         h_server_free(s);
         return -1;
     }
-    snprintf(s->url, sizeof s->url, "nats://127.0.0.1:%d", s->port);
-    return spawn(s);
+    return 0;
 }
 
 int h_server_stop(h_server *s)
@@ -335,9 +352,9 @@ int h_server_restart(h_server *s)
         return -1;
     }
     h_server_stop(s);
-    /* The port was just released by the old process; give the kernel a moment if it is
-     * still bound (a listener that set SO_REUSEADDR rebinds at once). */
-    return spawn(s);
+    /* Same port: a listener that sets SO_REUSEADDR (as nats-server does) rebinds at once even
+     * with connections of the old process in TIME_WAIT. */
+    return spawn(s) == 0 ? 0 : -1;
 }
 
 void h_server_free(h_server *s)

@@ -195,7 +195,7 @@ static void reconnect_after_kill(void)
             break;
         if (wait_count(&ev, &ev.reconnected, round, 10000) < round)
             break;
-        char data[16];
+        char data[32];
         snprintf(data, sizeof data, "round-%d", round);
         natsConnection_PublishString(nc, "iop.rk", data);
         natsConnection_Flush(nc);
