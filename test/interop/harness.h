@@ -46,7 +46,8 @@ void h_done(void);
 /* Starts a server. conf_text, if not NULL, is written to a configuration file passed with -c.
  * The NULL-terminated list of further arguments is appended after
  * "-a 127.0.0.1 -p PORT -sd STORE [-c CONF]". Waits until the port answers with an INFO line
- * (up to 10 s). Returns 0 when the server is ready. */
+ * (up to 10 s); if the process exits during start-up (say, the port was taken meanwhile), tries
+ * again on another port, three times in all. Returns 0 when the server is ready. */
 int h_server_start(h_server *s, const char *conf_text, ...) __attribute__((sentinel));
 /* Stops with SIGINT, waits up to 5 s, then SIGKILLs. Returns 0 if the process exited by
  * itself after SIGINT. Does nothing (returns 0) when not running. */
