@@ -23,7 +23,10 @@
  *
  * Output: human-readable lines on stderr and one machine-readable line on
  * stdout, e.g.
- *   RESULT mode=pub msgs=2000000 size=128 secs=1.234 msgs_per_s=... mb_per_s=...
+ *   RESULT mode=pub msgs=2000000 size=128 secs=1.234 msgs_per_s=... mb_per_s=... client_cpu_s=...
+ * client_cpu_s is the CPU time this client used during the measured part; when
+ * it is close to secs (or to secs x threads) the client, not the server, is
+ * the limit.
  * On failure the stdout line is "ERROR mode=... reason=..." and the exit
  * status is 1.
  */
@@ -36,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <nats/nats.h>
@@ -69,6 +73,15 @@ static int64_t bench_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* CPU time (user + system, all threads) this client process has used. */
+static double bench_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static void bench_fail(const char *reason, natsStatus s)
@@ -162,6 +175,7 @@ static int bench_pub(const bench_cfg *cfg)
         bench_fail("out of memory", NATS_OK);
     bench_fill_payload(payload, cfg->size);
 
+    double c0 = bench_cpu();
     double t0 = bench_now();
     for (int64_t i = 0; i < cfg->msgs; i++) {
         natsStatus s = natsConnection_Publish(nc, cfg->subject, payload, cfg->size);
@@ -170,6 +184,7 @@ static int bench_pub(const bench_cfg *cfg)
     }
     CHECK(natsConnection_FlushTimeout(nc, (int64_t)cfg->timeout_s * 1000), "final flush");
     double secs = bench_now() - t0;
+    double cpu = bench_cpu() - c0;
 
     if (atomic_load(&g_conn_lost))
         bench_fail("connection lost", NATS_OK);
@@ -178,8 +193,9 @@ static int bench_pub(const bench_cfg *cfg)
     double mbps = rate * cfg->size / 1e6;
     fprintf(stderr, "pub: %" PRId64 " msgs of %d B in %.3f s: %.0f msgs/s, %.1f MB/s\n",
             cfg->msgs, cfg->size, secs, rate, mbps);
-    printf("RESULT mode=pub msgs=%" PRId64 " size=%d secs=%.4f msgs_per_s=%.0f mb_per_s=%.2f\n",
-           cfg->msgs, cfg->size, secs, rate, mbps);
+    printf("RESULT mode=pub msgs=%" PRId64 " size=%d secs=%.4f msgs_per_s=%.0f mb_per_s=%.2f"
+           " client_cpu_s=%.3f\n",
+           cfg->msgs, cfg->size, secs, rate, mbps, cpu);
 
     natsConnection_Destroy(nc);
     free(payload);
@@ -294,6 +310,7 @@ static int bench_pubsub(const bench_cfg *cfg)
     bench_fill_payload(payload, cfg->size);
 
     int64_t window = cfg->window > 0 ? cfg->window : INT64_MAX;
+    double c0 = bench_cpu();
     double t0 = bench_now();
     int64_t t0_ns = bench_now_ns();
     for (int64_t i = 0; i < cfg->msgs; i++) {
@@ -318,6 +335,7 @@ static int bench_pubsub(const bench_cfg *cfg)
     CHECK(natsConnection_FlushTimeout(pnc, (int64_t)cfg->timeout_s * 1000), "publisher flush");
     pubsub_wait(&st, cfg, cfg->msgs);
     double wall = bench_now() - t0;
+    double cpu = bench_cpu() - c0;
 
     int64_t got = atomic_load(&st.received);
     int64_t dropped = 0;
@@ -346,8 +364,8 @@ static int bench_pubsub(const bench_cfg *cfg)
     fprintf(stderr, "pubsub: %" PRId64 " msgs of %d B end to end in %.3f s: %.0f msgs/s, %.1f MB/s\n",
             cfg->msgs, cfg->size, secs, rate, mbps);
     printf("RESULT mode=pubsub msgs=%" PRId64 " size=%d secs=%.4f msgs_per_s=%.0f mb_per_s=%.2f"
-           " received=%" PRId64 " window=%" PRId64 "\n",
-           cfg->msgs, cfg->size, secs, rate, mbps, got, cfg->window);
+           " received=%" PRId64 " window=%" PRId64 " client_cpu_s=%.3f\n",
+           cfg->msgs, cfg->size, secs, rate, mbps, got, cfg->window, cpu);
 
     natsSubscription_Unsubscribe(sub);
     natsSubscription_Destroy(sub);
@@ -415,6 +433,7 @@ static int bench_req(const bench_cfg *cfg)
         natsMsg_Destroy(reply);
     }
 
+    double c0 = bench_cpu();
     double t0 = bench_now();
     for (int64_t i = 0; i < cfg->msgs; i++) {
         natsMsg *reply = NULL;
@@ -430,6 +449,7 @@ static int bench_req(const bench_cfg *cfg)
         natsMsg_Destroy(reply);
     }
     double secs = bench_now() - t0;
+    double cpu = bench_cpu() - c0;
     if (atomic_load(&g_conn_lost))
         bench_fail("connection lost", NATS_OK);
 
@@ -442,8 +462,8 @@ static int bench_req(const bench_cfg *cfg)
             " p50 %.1f p99 %.1f p99.9 %.1f max %.1f\n",
             cfg->msgs, cfg->size, secs, rate, p50, p99, p999, pmax);
     printf("RESULT mode=req msgs=%" PRId64 " size=%d secs=%.4f ops_per_s=%.0f p50_us=%.1f"
-           " p99_us=%.1f p999_us=%.1f max_us=%.1f\n",
-           cfg->msgs, cfg->size, secs, rate, p50, p99, p999, pmax);
+           " p99_us=%.1f p999_us=%.1f max_us=%.1f client_cpu_s=%.3f\n",
+           cfg->msgs, cfg->size, secs, rate, p50, p99, p999, pmax, cpu);
 
     natsSubscription_Unsubscribe(sub);
     natsSubscription_Destroy(sub);

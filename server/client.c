@@ -72,6 +72,8 @@ struct client {
     bool sent_nonce;
     int pings_out;
     int64_t last_in_ms;
+    int64_t start_ms;
+    uint64_t in_msgs, in_bytes, out_msgs, out_bytes;
 
     strmap subs; /* sid → subscription */
 
@@ -246,6 +248,8 @@ static void deliver(subscription *sub, const char *subj, size_t slen, const char
     mark_dirty(c);
     c->srv->stats.out_msgs++;
     c->srv->stats.out_bytes += body_len;
+    c->out_msgs++;
+    c->out_bytes += body_len;
     sub->delivered++;
 }
 
@@ -356,6 +360,8 @@ static void handle_pub(client *c, const nats_op *op)
     }
     s->stats.in_msgs++;
     s->stats.in_bytes += op->payload.len;
+    c->in_msgs++;
+    c->in_bytes += op->payload.len;
     send_ok(c); /* nats-server acknowledges before it delivers */
 
     const sublist_result *r = sublist_match(s->sublist, subj, slen);
@@ -823,6 +829,7 @@ void client_accept(server *s, int fd, const char *ip, int port)
     loop_timer_init(&c->auth_timer, auth_timer_fired);
     loop_timer_init(&c->write_timer, write_timer_fired);
     c->last_in_ms = loop_now_ms(s->loop);
+    c->start_ms = c->last_in_ms;
     if (loop_add(s->loop, &c->io, EPOLLIN) < 0) {
         close(fd);
         free(in);
@@ -870,4 +877,39 @@ void client_close_all(server *s)
         client_close(s->clients, "Server Shutdown");
     s->dirty = NULL;
     client_flush_all(s);
+}
+
+json_t *client_connz_entry(const client *c, int64_t now_ms)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "cid", json_integer((json_int_t)c->cid));
+    json_object_set_new(j, "kind", json_string("Client"));
+    json_object_set_new(j, "type", json_string("nats"));
+    json_object_set_new(j, "ip", json_string(c->ip));
+    json_object_set_new(j, "port", json_integer(c->port));
+    json_object_set_new(j, "uptime_ms", json_integer(now_ms - c->start_ms));
+    json_object_set_new(j, "idle_ms", json_integer(now_ms - c->last_in_ms));
+    json_object_set_new(j, "pending_bytes", json_integer((json_int_t)c->out.pending));
+    json_object_set_new(j, "in_msgs", json_integer((json_int_t)c->in_msgs));
+    json_object_set_new(j, "out_msgs", json_integer((json_int_t)c->out_msgs));
+    json_object_set_new(j, "in_bytes", json_integer((json_int_t)c->in_bytes));
+    json_object_set_new(j, "out_bytes", json_integer((json_int_t)c->out_bytes));
+    json_object_set_new(j, "subscriptions", json_integer((json_int_t)c->subs.count));
+    if (c->name)
+        json_object_set_new(j, "name", json_string(c->name));
+    if (c->lang)
+        json_object_set_new(j, "lang", json_string(c->lang));
+    if (c->version)
+        json_object_set_new(j, "version", json_string(c->version));
+    return j;
+}
+
+const client *client_first(const server *s)
+{
+    return s->clients;
+}
+
+const client *client_next(const client *c)
+{
+    return c->next;
 }

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "server.h"
 
 /* Takes ownership of a connected, non-blocking socket: registers it, sends INFO, arms the auth
@@ -21,5 +23,13 @@ void client_flush_all(server *s);
 
 /* Closes every client (server shutdown), flushing what can be flushed without blocking. */
 void client_close_all(server *s);
+
+/* Iterates over the open clients (for monitoring): for (c = client_first(s); c; c = client_next(c)). */
+const client *client_first(const server *s);
+const client *client_next(const client *c);
+
+/* A new JSON object describing one client with nats-server's /connz field names (uptime and
+ * idle are given in milliseconds here). The caller owns the reference. */
+json_t *client_connz_entry(const client *c, int64_t now_ms);
 
 #endif
