@@ -162,6 +162,9 @@ run_one() {
             [ "$k" = "$kv" ] && continue
             echo "$v" >>"$TMP/res/$side.$w.$k"
         done
+        awk -v c="$(sed -n 's/.* client_cpu_s=\([^ ]*\).*/\1/p' <<<"$line")" \
+            -v w="$(sed -n 's/.* secs=\([^ ]*\).*/\1/p' <<<"$line")" \
+            'BEGIN { if (w > 0) printf "%.4f\n", c / w }' >>"$TMP/res/$side.$w.client_util"
         awk -v t="$((c1 - c0))" -v hz="$CLK_TCK" -v n="$(msgs_for "$w")" \
             'BEGIN { printf "%.4f\n", t / hz * 1e6 / n }' >>"$TMP/res/$side.$w.cpu_us"
     fi
@@ -192,7 +195,7 @@ fmt() {  # a number for the table, or FAILED when there is none
         if (x >= 1e6) printf "%.3fM", x/1e6; else if (x >= 1e4) printf "%.1fk", x/1e3; else if (x >= 10) printf "%.1f", x; else printf "%.3f", x }'; fi
 }
 
-# row LABEL WORKLOAD METRIC UNIT HIGHER_IS_BETTER(1|0)
+# row LABEL WORKLOAD METRIC UNIT HIGHER_IS_BETTER (1, 0, or - for no ratio)
 row() {
     local label=$1 w=$2 m=$3 unit=$4 hib=$5 a b n ratio fa fb
     a=$(median "$TMP/res/weir.$w.$m"); b=$(median "$TMP/res/nats.$w.$m")
@@ -200,7 +203,7 @@ row() {
     fb=$( [ -s "$TMP/res/nats.$w.failures" ] && wc -l <"$TMP/res/nats.$w.failures" || echo 0)
     n=$( [ -s "$TMP/res/weir.$w.$m" ] && wc -l <"$TMP/res/weir.$w.$m" || echo 0)
     ratio="-"
-    if [ -n "$a" ] && [ -n "$b" ]; then
+    if [ "$hib" != "-" ] && [ -n "$a" ] && [ -n "$b" ]; then
         ratio=$(awk -v a="$a" -v b="$b" -v h="$hib" 'BEGIN {
             if (h == 1) { if (b > 0) printf "%.2f", a / b; else print "-" }
             else        { if (a > 0) printf "%.2f", b / a; else print "-" } }')
@@ -211,21 +214,25 @@ row() {
 }
 
 echo
-echo "medians of $ROUNDS rounds; ratio > 1 means weir is better (throughput weir/nats, latency nats/weir)"
+echo "medians of $ROUNDS rounds; ratio > 1 means weir is better (throughput weir/nats, latency and CPU nats/weir)"
+echo "client CPU/wall: CPU-seconds the load generator used per second of run (near 1.0 or more: the client may be the limit)"
 printf "%-12s %-16s %12s %12s %9s\n" workload metric weir nats-server ratio
 printf "%-12s %-16s %12s %12s %9s\n" -------- ------ ---- ----------- -----
 for w in $WORKLOADS; do
     case "$w" in
         pub)    row "pub ${SIZE}B" pub msgs_per_s msgs/s 1
                 row "pub ${SIZE}B" pub mb_per_s MB/s 1
-                row "pub ${SIZE}B" pub cpu_us "srv CPU us/msg" 0 ;;
+                row "pub ${SIZE}B" pub cpu_us "srv CPU us/msg" 0
+                row "pub ${SIZE}B" pub client_util "client CPU/wall" - ;;
         pubsub) row "pubsub ${SIZE}B" pubsub msgs_per_s msgs/s 1
-                row "pubsub ${SIZE}B" pubsub cpu_us "srv CPU us/msg" 0 ;;
+                row "pubsub ${SIZE}B" pubsub cpu_us "srv CPU us/msg" 0
+                row "pubsub ${SIZE}B" pubsub client_util "client CPU/wall" - ;;
         req)    row "req ${SIZE}B" req ops_per_s ops/s 1
                 row "req ${SIZE}B" req p50_us "p50 us" 0
                 row "req ${SIZE}B" req p99_us "p99 us" 0
                 row "req ${SIZE}B" req p999_us "p99.9 us" 0
-                row "req ${SIZE}B" req cpu_us "srv CPU us/req" 0 ;;
+                row "req ${SIZE}B" req cpu_us "srv CPU us/req" 0
+                row "req ${SIZE}B" req client_util "client CPU/wall" - ;;
     esac
 done
 

@@ -349,12 +349,55 @@ static subscription *own_sub_for(client *c, const char *reply, size_t rlen)
     return NULL;
 }
 
+/* Subscriptions that reached their auto-unsubscribe maximum while one message was being
+ * delivered; they leave the index only after the delivery, because the sublist result being
+ * walked must not change under it. */
+typedef struct expired_subs {
+    subscription *subs[16];
+    size_t n;
+    bool overflow;
+} expired_subs;
+
+/* Whether sub may receive a message published by c. */
+static bool sub_accepts(const subscription *sub, const client *c)
+{
+    return !sub->removed && !sub->owner->closed && (sub->owner != c || c->echo);
+}
+
+static void deliver_op(subscription *sub, const nats_op *op, expired_subs *ex)
+{
+    deliver(sub, op->subject.ptr, op->subject.len, op->reply.ptr, op->reply.len,
+            op->payload.ptr, op->hdr_len, op->payload.len);
+    if (sub->max && sub->delivered >= sub->max) {
+        sub->removed = true;
+        if (ex->n < sizeof ex->subs / sizeof ex->subs[0])
+            ex->subs[ex->n++] = sub;
+        else
+            ex->overflow = true;
+    }
+}
+
+static void unlink_expired(server *s, expired_subs *ex)
+{
+    for (size_t i = 0; i < ex->n; i++)
+        if (!ex->subs[i]->owner->closed)
+            sub_unlink(ex->subs[i]->owner, ex->subs[i]);
+    if (!ex->overflow)
+        return;
+    /* rare: more subscriptions than fit above reached their max on one message */
+    for (client *o = s->clients; o; o = o->next) {
+        for (size_t i = 0; i < o->subs.cap; i++) {
+            subscription *sub = o->subs.slots[i].key ? o->subs.slots[i].value : NULL;
+            if (sub && sub->removed)
+                sub_unlink(o, sub);
+        }
+    }
+}
+
 static void handle_pub(client *c, const nats_op *op)
 {
     server *s = c->srv;
-    const char *subj = op->subject.ptr;
-    size_t slen = op->subject.len;
-    if (c->pedantic && !subject_valid_literal(subj, slen)) {
+    if (c->pedantic && !subject_valid_literal(op->subject.ptr, op->subject.len)) {
         send_err(c, "Invalid Publish Subject");
         return;
     }
@@ -364,67 +407,29 @@ static void handle_pub(client *c, const nats_op *op)
     c->in_bytes += op->payload.len;
     send_ok(c); /* nats-server acknowledges before it delivers */
 
-    const sublist_result *r = sublist_match(s->sublist, subj, slen);
+    const sublist_result *r = sublist_match(s->sublist, op->subject.ptr, op->subject.len);
     size_t delivered = 0;
-    subscription *expired[16];
-    size_t nexpired = 0;
-    bool more_expired = false;
-
+    expired_subs ex = {.n = 0};
     for (size_t i = 0; i < r->npsubs; i++) {
         subscription *sub = r->psubs[i];
-        if (sub->owner == c && !c->echo)
-            continue;
-        if (sub->removed || sub->owner->closed)
-            continue;
-        deliver(sub, subj, slen, op->reply.ptr, op->reply.len, op->payload.ptr, op->hdr_len,
-                op->payload.len);
-        delivered++;
-        if (sub->max && sub->delivered >= sub->max) {
-            sub->removed = true;
-            if (nexpired < 16)
-                expired[nexpired++] = sub;
-            else
-                more_expired = true;
+        if (sub_accepts(sub, c)) {
+            deliver_op(sub, op, &ex);
+            delivered++;
         }
     }
     for (size_t g = 0; g < r->nqgroups; g++) {
         const sublist_qgroup *q = &r->qgroups[g];
-        if (q->nsubs == 0)
-            continue;
-        size_t start = (size_t)rand() % q->nsubs;
+        size_t start = q->nsubs ? (size_t)rand() % q->nsubs : 0;
         for (size_t k = 0; k < q->nsubs; k++) {
             subscription *sub = q->subs[(start + k) % q->nsubs];
-            if ((sub->owner == c && !c->echo) || sub->removed || sub->owner->closed)
-                continue;
-            deliver(sub, subj, slen, op->reply.ptr, op->reply.len, op->payload.ptr,
-                    op->hdr_len, op->payload.len);
-            delivered++;
-            if (sub->max && sub->delivered >= sub->max) {
-                sub->removed = true;
-                if (nexpired < 16)
-                    expired[nexpired++] = sub;
-                else
-                    more_expired = true;
-            }
-            break;
-        }
-    }
-    /* The sublist result is not used past this point, so the index may change now. */
-    for (size_t i = 0; i < nexpired; i++)
-        if (!expired[i]->owner->closed)
-            sub_unlink(expired[i]->owner, expired[i]);
-    if (more_expired) {
-        /* rare: more than 16 subscriptions reached their max on one message */
-        for (client *o = s->clients; o; o = o->next) {
-            if (o->closed)
-                continue;
-            for (size_t i = 0; i < o->subs.cap; i++) {
-                subscription *sub = o->subs.slots[i].key ? o->subs.slots[i].value : NULL;
-                if (sub && sub->removed)
-                    sub_unlink(o, sub);
+            if (sub_accepts(sub, c)) {
+                deliver_op(sub, op, &ex);
+                delivered++;
+                break;
             }
         }
     }
+    unlink_expired(s, &ex);
 
     if (delivered == 0 && op->reply.len > 0 && c->no_responders && c->headers) {
         subscription *own = own_sub_for(c, op->reply.ptr, op->reply.len);

@@ -3,6 +3,7 @@
  * the interop tests. See harness.h for the contracts.
  */
 #include "test/interop/harness.h"
+#include "proto/nkey.h"
 
 #include <crypt.h>
 #include <errno.h>
@@ -831,110 +832,34 @@ const char *h_escape(const void *data, size_t n, char *out, size_t cap)
 
 /* ---- credentials ------------------------------------------------------------------------ */
 
-/* NKEY encoding (github.com/nats-io/nkeys): prefix byte(s) + raw key + CRC-16/XMODEM
- * (little-endian), in RFC 4648 base32 without padding. */
-enum { NK_PREFIX_SEED = 18 << 3, NK_PREFIX_USER = 20 << 3 };
-
-static uint16_t crc16_xmodem(const unsigned char *p, size_t n)
-{
-    uint16_t crc = 0;
-    for (size_t i = 0; i < n; i++) {
-        crc ^= (uint16_t)(p[i] << 8);
-        for (int b = 0; b < 8; b++)
-            crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
-    }
-    return crc;
-}
-
-static const char b32_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-static void b32_encode(const unsigned char *in, size_t n, char *out)
-{
-    uint32_t buf = 0;
-    int bits = 0;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        buf = (buf << 8) | in[i];
-        bits += 8;
-        while (bits >= 5) {
-            out[o++] = b32_alphabet[(buf >> (bits - 5)) & 31];
-            bits -= 5;
-        }
-    }
-    if (bits > 0)
-        out[o++] = b32_alphabet[(buf << (5 - bits)) & 31];
-    out[o] = 0;
-}
-
-static int b32_decode(const char *in, unsigned char *out, size_t cap)
-{
-    uint32_t buf = 0;
-    int bits = 0;
-    size_t o = 0;
-    for (; *in; in++) {
-        const char *q = strchr(b32_alphabet, *in);
-        if (!q)
-            return -1;
-        buf = (buf << 5) | (uint32_t)(q - b32_alphabet);
-        bits += 5;
-        if (bits >= 8) {
-            if (o == cap)
-                return -1;
-            out[o++] = (unsigned char)(buf >> (bits - 8));
-            bits -= 8;
-        }
-    }
-    return (int)o;
-}
-
-static void encode_user_public(const unsigned char pk[32], char pub[57])
-{
-    unsigned char raw[35];
-    raw[0] = NK_PREFIX_USER;
-    memcpy(raw + 1, pk, 32);
-    uint16_t crc = crc16_xmodem(raw, 33);
-    raw[33] = (unsigned char)(crc & 0xff);
-    raw[34] = (unsigned char)(crc >> 8);
-    b32_encode(raw, sizeof raw, pub);
-}
-
+/* NKEY key pairs for auth tests, encoded with the server's own proto/nkey (whose encoding is
+ * checked against published key pairs in test/unit/test_nkey.c). */
 int h_nkey_user_keypair(char seed[59], char pub[57])
 {
-    unsigned char raw[36], pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
-    raw[0] = NK_PREFIX_SEED | (NK_PREFIX_USER >> 5);
-    raw[1] = (NK_PREFIX_USER & 31) << 3;
-    randombytes_buf(raw + 2, 32);
-    uint16_t crc = crc16_xmodem(raw, 34);
-    raw[34] = (unsigned char)(crc & 0xff);
-    raw[35] = (unsigned char)(crc >> 8);
-    b32_encode(raw, sizeof raw, seed);
-    if (crypto_sign_seed_keypair(pk, sk, raw + 2) != 0)
-        return -1;
-    encode_user_public(pk, pub);
+    unsigned char raw[32], pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    randombytes_buf(raw, sizeof raw);
+    int rc = crypto_sign_seed_keypair(pk, sk, raw) == 0 &&
+                     nkey_encode_seed(raw, NKEY_PREFIX_USER, seed) == 0 &&
+                     nkey_encode_public(pk, NKEY_PREFIX_USER, pub) == 0
+                 ? 0
+                 : -1;
     sodium_memzero(sk, sizeof sk);
     sodium_memzero(raw, sizeof raw);
-    return 0;
+    return rc;
 }
 
 int h_nkey_public_from_seed(const char *seed, char pub[57])
 {
-    unsigned char raw[40], pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
-    if (strlen(seed) != 58 || b32_decode(seed, raw, sizeof raw) != 36)
-        return -1;
-    uint16_t crc = (uint16_t)(raw[34] | (raw[35] << 8));
-    if (crc != crc16_xmodem(raw, 34))
-        return -1;
-    if ((raw[0] & 0xf8) != NK_PREFIX_SEED)
-        return -1;
-    int type = ((raw[0] & 7) << 5) | ((raw[1] & 0xf8) >> 3);
-    if (type != NK_PREFIX_USER)
-        return -1;
-    if (crypto_sign_seed_keypair(pk, sk, raw + 2) != 0)
-        return -1;
-    encode_user_public(pk, pub);
+    unsigned char raw[32], pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    char role = 0;
+    int rc = nkey_decode_seed(seed, &role, raw) == 0 && role == NKEY_PREFIX_USER &&
+                     crypto_sign_seed_keypair(pk, sk, raw) == 0 &&
+                     nkey_encode_public(pk, NKEY_PREFIX_USER, pub) == 0
+                 ? 0
+                 : -1;
     sodium_memzero(sk, sizeof sk);
     sodium_memzero(raw, sizeof raw);
-    return 0;
+    return rc;
 }
 
 int h_bcrypt(const char *password, char *out, size_t cap)
