@@ -111,6 +111,21 @@ start_server() {
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 CLK_TCK=$(getconf CLK_TCK)
 
+# CPU ticks the whole machine spent busy, and the part of it that was ours
+# (both servers, this script and every process it waited for).
+machine_busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+own_ticks() {
+    local t=0 side
+    for side in $SIDES; do t=$((t + $(cpu_ticks "${PID[$side]}"))); done
+    echo $((t + $(awk '{ print $14 + $15 + $16 + $17 }' /proc/$$/stat)))
+}
+# other_load BUSY0 OWN0 SECS0: percent of the machine used by others since then
+other_load() {
+    awk -v b="$(( $(machine_busy_ticks) - $1 ))" -v o="$(( $(own_ticks) - $2 ))" \
+        -v t0="$3" -v t1="$(date +%s.%N)" -v hz="$CLK_TCK" -v n="$(nproc)" \
+        'BEGIN { x = (b - o) / hz / ((t1 - t0) * n) * 100; if (x < 0) x = 0; printf "%.0f", x }'
+}
+
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 start_server weir "$WEIR_SERVER"
@@ -120,7 +135,6 @@ for side in $SIDES; do IDLE_RSS[$side]=$(status_kb "${PID[$side]}" VmRSS); done
 
 echo "weir: $WEIR_SERVER  pid ${PID[weir]} port ${PORT[weir]}"
 echo "nats: $NATS_SERVER  pid ${PID[nats]} port ${PORT[nats]} ($("$NATS_SERVER" --version 2>&1 | head -1))"
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on these CPUs skew the figures)"
 echo "load generator: $BENCH; rounds $ROUNDS; payload $SIZE B; $(nproc) CPUs shared by client and servers"
 echo
 
@@ -175,14 +189,16 @@ run_one() {
     fi
 }
 
-T0=$(date +%s.%N)
+T0=$(date +%s.%N); B0=$(machine_busy_ticks); O0=$(own_ticks)
 for r in $(seq 1 "$ROUNDS"); do
+    RT0=$(date +%s.%N); RB0=$(machine_busy_ticks); RO0=$(own_ticks)
     for w in $WORKLOADS; do
         for side in $SIDES; do
             run_one "$side" "$w" "$r"
         done
     done
-    echo "round $r/$ROUNDS done ($(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.0f", b-a}') s)"
+    echo "round $r/$ROUNDS done ($(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.0f", b-a}') s;" \
+         "other processes used $(other_load "$RB0" "$RO0" "$RT0")% of the CPUs)"
 done
 
 median() {  # median of the numbers in file $1, or empty
@@ -245,7 +261,8 @@ for side in $SIDES; do
         "$( [ -n "$hwm" ] && awk -v k="$hwm" 'BEGIN{printf "%.1f", k/1024}' || echo '?')"
 done
 echo
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+OTHER=$(other_load "$B0" "$O0" "$T0")
+echo "other processes used $OTHER% of the CPUs during the benchmark$( [ "$OTHER" -ge 5 ] && echo ' -- figures are skewed, rerun on a quiet machine')"
 echo "total time: $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.0f", b-a}') s"
 [ "$FAILED" = 0 ] || echo "SOME RUNS FAILED (see above)"
 exit "$FAILED"
