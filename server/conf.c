@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "conf_parse.h"
+#include "proto/duration.h"
 #include "options.h"
 #include "proto/nkey.h"
 
@@ -123,66 +124,13 @@ static int get_int(applier *a, const char *path, const conf_value *v, int64_t mi
     return 0;
 }
 
-/* Go's time.ParseDuration: [-+]?([0-9]*(\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+ or "0".
- * Returns 0 and nanoseconds, or -1. */
-static int parse_go_duration(const char *s, int64_t *ns_out)
-{
-    static const struct {
-        const char *unit;
-        double ns;
-    } units[] = {
-        {"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3}, {"ms", 1e6},
-        {"s", 1e9}, {"m", 60e9}, {"h", 3600e9},
-    };
-    bool neg = false;
-    if (*s == '-' || *s == '+')
-        neg = *s++ == '-';
-    if (!strcmp(s, "0")) {
-        *ns_out = 0;
-        return 0;
-    }
-    if (!*s)
-        return -1;
-    double total = 0;
-    while (*s) {
-        const char *start = s;
-        double num = 0, scale = 1;
-        bool digits = false;
-        for (; isdigit((unsigned char)*s); s++, digits = true)
-            num = num * 10 + (*s - '0');
-        if (*s == '.') {
-            for (s++; isdigit((unsigned char)*s); s++, digits = true)
-                num += (*s - '0') * (scale /= 10);
-        }
-        if (!digits || s == start)
-            return -1;
-        size_t best = 0;
-        double mult = 0;
-        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-            size_t n = strlen(units[i].unit);
-            if (!strncmp(s, units[i].unit, n) && n > best) {
-                best = n;
-                mult = units[i].ns;
-            }
-        }
-        if (!best)
-            return -1; /* missing or unknown unit */
-        s += best;
-        total += num * mult;
-    }
-    if (total > 9.2e18)
-        return -1;
-    *ns_out = (int64_t)(neg ? -total : total);
-    return 0;
-}
-
 /* A duration: a string such as "2m", "30s", "1h30m", "500ms", or a number of seconds. Must be
  * positive; stored in milliseconds (rounded up so that a positive value never becomes 0). */
 static int get_duration_ms(applier *a, const char *path, const conf_value *v, int64_t *dst)
 {
     int64_t ns;
     if (v->type == CONF_STRING) {
-        if (parse_go_duration(v->text, &ns) < 0)
+        if (duration_parse_go(v->text, &ns) < 0)
             return errat(a, v->pos,
                          "invalid value for \"%s\": \"%s\" is not a duration (write a number "
                          "with a unit: ns, us, ms, s, m, h; e.g. \"2m\", \"1h30m\", \"500ms\")",

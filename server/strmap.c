@@ -102,6 +102,15 @@ int strmap_put(strmap *m, const char *key, size_t klen, void *value)
     return 0;
 }
 
+const char *strmap_stored_key(const strmap *m, const char *key, size_t klen)
+{
+    if (m->count == 0)
+        return NULL;
+    int found;
+    size_t i = find_slot(m, key, klen, &found);
+    return found ? m->slots[i].key : NULL;
+}
+
 void *strmap_remove(strmap *m, const char *key, size_t klen)
 {
     if (m->count == 0)

@@ -26,6 +26,8 @@ void strmap_free(strmap *m);
 void *strmap_get(const strmap *m, const char *key, size_t klen);
 /* Inserts or replaces. Returns 0, or -1 when out of memory. */
 int strmap_put(strmap *m, const char *key, size_t klen, void *value);
+/* The map's own copy of a present key (stable until that key is removed), or NULL. */
+const char *strmap_stored_key(const strmap *m, const char *key, size_t klen);
 /* Removes and returns the value, or NULL if absent. */
 void *strmap_remove(strmap *m, const char *key, size_t klen);
 
