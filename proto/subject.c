@@ -7,6 +7,8 @@
  */
 #include "subject.h"
 
+#include <string.h>
+
 static bool is_space(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
@@ -90,5 +92,32 @@ bool subject_matches(const char *filter, size_t flen, const char *subj, size_t s
             return true;
         fi = fe + 1;
         si = se + 1;
+    }
+}
+
+bool subject_filters_overlap(const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t ai = 0, bi = 0;
+    for (;;) {
+        bool aend = ai >= alen, bend = bi >= blen;
+        if (aend || bend)
+            return aend && bend;
+        size_t ae = ai, be = bi;
+        while (ae < alen && a[ae] != '.')
+            ae++;
+        while (be < blen && b[be] != '.')
+            be++;
+        bool afwc = ae - ai == 1 && a[ai] == '>';
+        bool bfwc = be - bi == 1 && b[bi] == '>';
+        if (afwc || bfwc)
+            return true; /* '>' takes one or more tokens: the other side has at least one here */
+        bool apwc = ae - ai == 1 && a[ai] == '*';
+        bool bpwc = be - bi == 1 && b[bi] == '*';
+        if (!apwc && !bpwc && (ae - ai != be - bi || memcmp(a + ai, b + bi, ae - ai) != 0))
+            return false;
+        ai = ae + 1;
+        bi = be + 1;
+        if (ae >= alen || be >= blen)
+            return ae >= alen && be >= blen;
     }
 }

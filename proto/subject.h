@@ -22,4 +22,7 @@ bool subject_matches(const char *filter, size_t flen, const char *subj, size_t s
 /* True when the filter contains a `*` or `>` token. */
 bool subject_has_wildcard(const char *s, size_t len);
 
+/* True when some literal subject matches both filters (stream subjects may not overlap). */
+bool subject_filters_overlap(const char *a, size_t alen, const char *b, size_t blen);
+
 #endif

@@ -411,8 +411,7 @@ static int apply_authorization(applier *a, const conf_value *v)
 /* ---- jetstream -------------------------------------------------------------------------- */
 
 static const char *const js_unsupported[] = {
-    "strict", "sync", "sync_interval", "domain", "key", "ek", "encryption_key", "prev_key",
-    "prev_ek", "prev_encryption_key", "cipher", "extension_hint", "limits", "tpm", "unique_tag",
+    "strict", "sync", "domain", "prev_key", "prev_ek", "prev_encryption_key", "extension_hint", "limits", "tpm", "unique_tag",
     "max_outstanding_catchup", "max_buffered_size", "max_buffered_msgs", "request_queue_limit",
     "info_queue_limit", "meta_compact", "meta_compact_size", "meta_compact_sync",
     "max_concurrent_io", NULL,
@@ -428,6 +427,31 @@ static int apply_store_dir(applier *a, const char *path, const conf_value *v)
     if (!*a->o->store_dir)
         return set_string(a, &a->o->store_dir, OPTIONS_DEFAULT_STORE_DIR, false);
     return 0;
+}
+
+/* `sync_interval: always` or a duration, as nats-server reads it. */
+static int apply_sync_interval(applier *a, const conf_value *v)
+{
+    if (v->type == CONF_STRING && key_is(v->text, "always", NULL)) {
+        a->o->sync_always = true;
+        return 0;
+    }
+    a->o->sync_always = false;
+    return get_duration_ms(a, "jetstream.sync_interval", v, &a->o->sync_interval_ms);
+}
+
+/* weir seals records with XChaCha20-Poly1305 only; nats-server's "chachapoly" is that family,
+ * "aes" (AES-GCM) is refused rather than silently replaced. */
+static int check_cipher(applier *a, const conf_value *v)
+{
+    if (v->type != CONF_STRING)
+        return wrong_type(a, "jetstream.cipher", v, "a string");
+    if (key_is(v->text, "chachapoly", "chacha", "chacha20", NULL))
+        return 0;
+    return errat(a, v->pos,
+                 "invalid value for \"jetstream.cipher\": weir supports only \"chachapoly\", "
+                 "got '%s'",
+                 v->text);
 }
 
 static int apply_jetstream(applier *a, const conf_value *v)
@@ -464,6 +488,12 @@ static int apply_jetstream(applier *a, const conf_value *v)
                                   &o->max_memory_store);
         else if (key_is(e->key, "max_file_store", "max_file", NULL))
             rc = get_storage_size(a, "jetstream.max_file_store", e->value, &o->max_file_store);
+        else if (key_is(e->key, "sync_interval", "sync", NULL))
+            rc = apply_sync_interval(a, e->value);
+        else if (key_is(e->key, "key", "ek", "encryption_key", NULL))
+            rc = get_string(a, "jetstream.key", e->value, &o->js_key, true);
+        else if (key_is(e->key, "cipher", NULL))
+            rc = check_cipher(a, e->value);
         else
             rc = refuse_key(a, e, "jetstream.", js_unsupported);
         if (rc < 0)

@@ -47,6 +47,7 @@ void options_init(weir_options *o)
     o->store_dir = must_strdup(OPTIONS_DEFAULT_STORE_DIR);
     o->max_memory_store = -1;
     o->max_file_store = -1;
+    o->sync_interval_ms = OPTIONS_DEFAULT_SYNC_INTERVAL_MS;
 }
 
 static void free_users(weir_user *users, size_t n)
@@ -72,6 +73,10 @@ void options_free(weir_options *o)
     free(o->pid_file);
     free(o->config_file);
     free(o->http_host);
+    if (o->js_key) {
+        memset(o->js_key, 0, strlen(o->js_key)); /* a secret: do not leave it in freed memory */
+        free(o->js_key);
+    }
     memset(o, 0, sizeof *o);
 }
 
@@ -91,7 +96,7 @@ int options_copy(weir_options *dst, const weir_options *src)
     dst->nusers = 0;
     char **strs[] = {&dst->host,     &dst->server_name, &dst->token,    &dst->user,
                      &dst->password, &dst->store_dir,   &dst->log_file, &dst->pid_file,
-                     &dst->config_file, &dst->http_host};
+                     &dst->config_file, &dst->http_host, &dst->js_key};
     size_t nstrs = sizeof strs / sizeof strs[0];
     bool ok = true;
     for (size_t i = 0; i < nstrs; i++)
@@ -164,7 +169,7 @@ static const char usage_text[] =
     "    -n, --name\n"
     "        --server_name <server_name>  Server name (default: the server id)\n"
     "    -P, --pid <file>                 File to store PID\n"
-    "    -m, --http_port <port>           Port for http monitoring (accepted; not served yet)\n"
+    "    -m, --http_port <port>           Use port for http monitoring\n"
     "    -c, --config <file>              Configuration file\n"
     "    -t                               Test configuration and exit\n"
     "\n"

@@ -24,6 +24,7 @@
 #define OPTIONS_DEFAULT_PING_MAX 2
 #define OPTIONS_DEFAULT_WRITE_DEADLINE_MS (10 * 1000)
 #define OPTIONS_DEFAULT_AUTH_TIMEOUT_MS (2 * 1000)
+#define OPTIONS_DEFAULT_SYNC_INTERVAL_MS (2 * 60 * 1000)
 #define OPTIONS_DEFAULT_STORE_DIR "./data"
 #define OPTIONS_DEFAULT_HOST "0.0.0.0"
 
@@ -64,6 +65,9 @@ typedef struct weir_options {
     char *store_dir;
     int64_t max_memory_store; /* -1 = unlimited */
     int64_t max_file_store;   /* -1 = unlimited */
+    int64_t sync_interval_ms; /* fsync of the store's log, default 2 minutes like nats-server */
+    bool sync_always;         /* `sync_interval: always`: fsync every batch before its acks */
+    char *js_key;             /* encryption at rest (`key`), or NULL */
 
     bool debug;        /* -D */
     bool trace;        /* -V */

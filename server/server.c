@@ -23,6 +23,7 @@
 
 #include "client.h"
 #include "log.h"
+#include "monitor.h"
 #include "outbuf.h"
 #include "proto/nkey.h"
 #include "stream/store.h"
@@ -191,6 +192,11 @@ int server_start(server *s, weir_options *opts)
     if (opts->config_file)
         log_info("Using configuration file: %s", opts->config_file);
 
+    if (opts->jetstream && opts->js_key) {
+        log_fatal("Can't start JetStream: encryption at rest (jetstream.key) is not available in "
+                  "this version of weir; refusing to store data unencrypted");
+        return -1;
+    }
     if (opts->jetstream) {
         char err[512];
         s->store = store_open(opts->store_dir, err, sizeof err);
@@ -208,6 +214,8 @@ int server_start(server *s, weir_options *opts)
     if (open_listener(s) < 0)
         return -1;
     log_info("Listening for client connections on %s:%d", opts->host, s->port);
+    if (opts->http_port != 0 && monitor_start(s) < 0)
+        return -1;
     if (opts->pid_file && write_pid_file(opts->pid_file) < 0) {
         log_fatal("Could not write pidfile: %s", strerror(errno));
         return -1;
@@ -229,6 +237,7 @@ void server_stop(server *s)
         close(s->listener.fd);
         s->listener.fd = -1;
     }
+    monitor_stop(s);
     if (s->loop)
         client_close_all(s);
     if (s->signals.fd >= 0) {

@@ -245,6 +245,13 @@ static void test_subjects(void)
     CHECK(subject_matches("*.b", 3, "a.b", 3));
     CHECK(!subject_matches("a.b", 3, "a.bc", 4));
     CHECK(subject_has_wildcard("a.*", 3));
+    CHECK(subject_filters_overlap("a.*", 3, "a.b", 3));
+    CHECK(subject_filters_overlap("a.>", 3, "*.b.c", 5));
+    CHECK(!subject_filters_overlap("a.>", 3, "a", 1));
+    CHECK(!subject_filters_overlap("a.*", 3, "a.b.c", 5));
+    CHECK(subject_filters_overlap(">", 1, "x.y", 3));
+    CHECK(!subject_filters_overlap("a.b", 3, "a.c", 3));
+    CHECK(subject_filters_overlap("a.*.c", 5, "a.b.*", 5));
     CHECK(!subject_has_wildcard("a*.b", 4));
 }
 
