@@ -4,8 +4,10 @@
 #   bench/compare.sh [BUILDDIR]          (make bench runs it with build/release)
 #
 # Starts both servers, each on its own free port with its own temporary store
-# directory, then for every workload runs weir, nats, weir, nats, ... (ROUNDS
-# rounds; within a round each workload's two runs are back to back), takes the
+# directory, then for every workload alternates runs of the two, ROUNDS rounds:
+# within a round each workload's two runs are back to back, and the side that
+# goes first swaps every round (weir nats | nats weir | weir nats ...) so that
+# neither side always runs right after the other's load. Then it takes the
 # median of each side and prints a table of weir/nats ratios (> 1 means weir is
 # better; for latencies and CPU cost the ratio is nats/weir so that > 1 still
 # means weir is better) and both servers' peak RSS (VmHWM).
@@ -20,9 +22,12 @@
 #                 nats-server for a sanity run: every ratio should be ~1.0.
 #   NATS_SERVER   reference binary (default: nats-server on PATH, /usr/sbin, /usr/bin)
 #   BENCH         load generator (default BUILDDIR/bench/weir_bench)
-#   ROUNDS        rounds per workload (default 5, at least 1)
+#   ROUNDS        rounds per workload (default 7, at least 1)
 #   SIZE          payload bytes for every workload (default 128)
-#   PUB_MSGS PUBSUB_MSGS REQ_MSGS   messages per run (defaults sized for 1-3 s)
+#   PUB_MSGS PUBSUB_MSGS REQ_MSGS   messages per run (defaults 4000000, 1500000,
+#                 15000: about 1-2 s each on the 2-CPU development machine)
+#   REQ_WARMUP    unmeasured requests before each req run (default 1000)
+#   RUN_TIMEOUT   seconds before one run is killed and counted as failed (default 120)
 #   WORKLOADS     subset of "pub pubsub req" (default all three)
 #   KEEP=1        keep the temporary directory (server logs, raw RESULT lines)
 #
@@ -38,11 +43,11 @@ if [ -z "${NATS_SERVER:-}" ]; then
     done
 fi
 BENCH=${BENCH:-$BUILDDIR/bench/weir_bench}
-ROUNDS=${ROUNDS:-5}
+ROUNDS=${ROUNDS:-7}
 SIZE=${SIZE:-128}
-PUB_MSGS=${PUB_MSGS:-6000000}
-PUBSUB_MSGS=${PUBSUB_MSGS:-2000000}
-REQ_MSGS=${REQ_MSGS:-10000}
+PUB_MSGS=${PUB_MSGS:-4000000}
+PUBSUB_MSGS=${PUBSUB_MSGS:-1500000}
+REQ_MSGS=${REQ_MSGS:-15000}
 REQ_WARMUP=${REQ_WARMUP:-1000}
 WORKLOADS=${WORKLOADS:-pub pubsub req}
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
@@ -155,7 +160,8 @@ msgs_for() {  # messages (or requests) the server handles in one run
     esac
 }
 
-# run_one SIDE WORKLOAD ROUND: one run; appends each metric to $TMP/res/SIDE.WORKLOAD.METRIC
+# run_one SIDE WORKLOAD ROUND: one run; appends "ROUND VALUE" for each metric
+# to $TMP/res/SIDE.WORKLOAD.METRIC
 run_one() {
     local side=$1 w=$2 r=$3 out line k v c0 c1
     mkdir -p "$TMP/res"
@@ -174,13 +180,13 @@ run_one() {
         for kv in $line; do
             k=${kv%%=*}; v=${kv#*=}
             [ "$k" = "$kv" ] && continue
-            echo "$v" >>"$TMP/res/$side.$w.$k"
+            echo "$r $v" >>"$TMP/res/$side.$w.$k"
         done
-        awk -v c="$(sed -n 's/.* client_cpu_s=\([^ ]*\).*/\1/p' <<<"$line")" \
+        awk -v r="$r" -v c="$(sed -n 's/.* client_cpu_s=\([^ ]*\).*/\1/p' <<<"$line")" \
             -v w="$(sed -n 's/.* secs=\([^ ]*\).*/\1/p' <<<"$line")" \
-            'BEGIN { if (w > 0) printf "%.4f\n", c / w }' >>"$TMP/res/$side.$w.client_util"
-        awk -v t="$((c1 - c0))" -v hz="$CLK_TCK" -v n="$(msgs_for "$w")" \
-            'BEGIN { printf "%.4f\n", t / hz * 1e6 / n }' >>"$TMP/res/$side.$w.cpu_us"
+            'BEGIN { if (w > 0) printf "%s %.4f\n", r, c / w }' >>"$TMP/res/$side.$w.client_util"
+        awk -v r="$r" -v t="$((c1 - c0))" -v hz="$CLK_TCK" -v n="$(msgs_for "$w")" \
+            'BEGIN { printf "%s %.4f\n", r, t / hz * 1e6 / n }' >>"$TMP/res/$side.$w.cpu_us"
     fi
     if ! kill -0 "${PID[$side]}" 2>/dev/null; then
         DEAD[$side]=1; FAILED=1
@@ -192,8 +198,10 @@ run_one() {
 T0=$(date +%s.%N); B0=$(machine_busy_ticks); O0=$(own_ticks)
 for r in $(seq 1 "$ROUNDS"); do
     RT0=$(date +%s.%N); RB0=$(machine_busy_ticks); RO0=$(own_ticks)
+    order=$SIDES
+    [ $((r % 2)) = 0 ] && order="nats weir"
     for w in $WORKLOADS; do
-        for side in $SIDES; do
+        for side in $order; do
             run_one "$side" "$w" "$r"
         done
     done
@@ -201,9 +209,9 @@ for r in $(seq 1 "$ROUNDS"); do
          "other processes used $(other_load "$RB0" "$RO0" "$RT0")% of the CPUs)"
 done
 
-median() {  # median of the numbers in file $1, or empty
+median() {  # median of the values in file $1 ("ROUND VALUE" lines), or empty
     [ -s "$1" ] || return 0
-    sort -g "$1" | awk '{a[NR]=$1} END { if (NR%2) printf "%.6g", a[(NR+1)/2]; else printf "%.6g", (a[NR/2]+a[NR/2+1])/2 }'
+    awk '{ print $2 }' "$1" | sort -g | awk '{a[NR]=$1} END { if (NR%2) printf "%.6g", a[(NR+1)/2]; else printf "%.6g", (a[NR/2]+a[NR/2+1])/2 }'
 }
 
 fmt() {  # a number for the table, or FAILED when there is none
@@ -211,29 +219,42 @@ fmt() {  # a number for the table, or FAILED when there is none
         if (x >= 1e6) printf "%.3fM", x/1e6; else if (x >= 1e4) printf "%.1fk", x/1e3; else if (x >= 10) printf "%.1f", x; else printf "%.3f", x }'; fi
 }
 
+# round_ratios WEIRFILE NATSFILE HIGHER_IS_BETTER: "min-max" of the ratios of
+# the two runs of each round (the runs of a round are back to back, so this
+# shows how far apart two runs of the same moment can land).
+round_ratios() {
+    [ -s "$1" ] && [ -s "$2" ] || { echo "-"; return; }
+    awk -v h="$3" 'NR == FNR { w[$1] = $2; next }
+        ($1 in w) && $2 > 0 && w[$1] > 0 {
+            x = (h == 1) ? w[$1] / $2 : $2 / w[$1]
+            if (n == 0 || x < lo) lo = x; if (n == 0 || x > hi) hi = x; n++ }
+        END { if (n) printf "%.2f-%.2f", lo, hi; else print "-" }' "$1" "$2"
+}
+
 # row LABEL WORKLOAD METRIC UNIT HIGHER_IS_BETTER (1, 0, or - for no ratio)
 row() {
-    local label=$1 w=$2 m=$3 unit=$4 hib=$5 a b n ratio fa fb
+    local label=$1 w=$2 m=$3 unit=$4 hib=$5 a b ratio fa fb range="-"
     a=$(median "$TMP/res/weir.$w.$m"); b=$(median "$TMP/res/nats.$w.$m")
     fa=$( [ -s "$TMP/res/weir.$w.failures" ] && wc -l <"$TMP/res/weir.$w.failures" || echo 0)
     fb=$( [ -s "$TMP/res/nats.$w.failures" ] && wc -l <"$TMP/res/nats.$w.failures" || echo 0)
-    n=$( [ -s "$TMP/res/weir.$w.$m" ] && wc -l <"$TMP/res/weir.$w.$m" || echo 0)
     ratio="-"
     if [ "$hib" != "-" ] && [ -n "$a" ] && [ -n "$b" ]; then
         ratio=$(awk -v a="$a" -v b="$b" -v h="$hib" 'BEGIN {
             if (h == 1) { if (b > 0) printf "%.2f", a / b; else print "-" }
             else        { if (a > 0) printf "%.2f", b / a; else print "-" } }')
+        range=$(round_ratios "$TMP/res/weir.$w.$m" "$TMP/res/nats.$w.$m" "$hib")
     fi
-    printf "%-12s %-16s %12s %12s %9s" "$label" "$unit" "$(fmt "$a")" "$(fmt "$b")" "$ratio"
+    printf "%-12s %-16s %12s %12s %7s %11s" "$label" "$unit" "$(fmt "$a")" "$(fmt "$b")" "$ratio" "$range"
     [ "$fa$fb" != "00" ] && printf "   (failed runs: weir %s, nats %s)" "$fa" "$fb"
     printf "\n"
 }
 
 echo
 echo "medians of $ROUNDS rounds; ratio > 1 means weir is better (throughput weir/nats, latency and CPU nats/weir)"
+echo "per round: lowest-highest ratio of the two back-to-back runs of one round (the noise band)"
 echo "client CPU/wall: CPU-seconds the load generator used per second of run (near 1.0 or more: the client may be the limit)"
-printf "%-12s %-16s %12s %12s %9s\n" workload metric weir nats-server ratio
-printf "%-12s %-16s %12s %12s %9s\n" -------- ------ ---- ----------- -----
+printf "%-12s %-16s %12s %12s %7s %11s\n" workload metric weir nats-server ratio "per round"
+printf "%-12s %-16s %12s %12s %7s %11s\n" -------- ------ ---- ----------- ----- ---------
 for w in $WORKLOADS; do
     case "$w" in
         pub)    row "pub ${SIZE}B" pub msgs_per_s msgs/s 1

@@ -309,7 +309,13 @@ static int bench_pubsub(const bench_cfg *cfg)
         bench_fail("out of memory", NATS_OK);
     bench_fill_payload(payload, cfg->size);
 
+    /* The window counts messages; keep it under 32 MB of payload so that large
+     * messages do not meet a server's per-connection pending limit (64 MB in
+     * nats-server) merely because the benchmark let too many fly. */
     int64_t window = cfg->window > 0 ? cfg->window : INT64_MAX;
+    int64_t max_bytes = 32 * 1024 * 1024;
+    if (cfg->window > 0 && cfg->size > 0 && window > max_bytes / cfg->size)
+        window = max_bytes / cfg->size > 2 ? max_bytes / cfg->size : 2;
     double c0 = bench_cpu();
     double t0 = bench_now();
     int64_t t0_ns = bench_now_ns();
@@ -365,7 +371,7 @@ static int bench_pubsub(const bench_cfg *cfg)
             cfg->msgs, cfg->size, secs, rate, mbps);
     printf("RESULT mode=pubsub msgs=%" PRId64 " size=%d secs=%.4f msgs_per_s=%.0f mb_per_s=%.2f"
            " received=%" PRId64 " window=%" PRId64 " client_cpu_s=%.3f\n",
-           cfg->msgs, cfg->size, secs, rate, mbps, got, cfg->window, cpu);
+           cfg->msgs, cfg->size, secs, rate, mbps, got, cfg->window > 0 ? window : 0, cpu);
 
     natsSubscription_Unsubscribe(sub);
     natsSubscription_Destroy(sub);
@@ -484,7 +490,8 @@ static void usage(FILE *f)
             "  --msgs N          messages / requests (default 1000000; req: 50000)\n"
             "  --size S          payload bytes (default 128)\n"
             "  --subject SUBJ    subject (default " BENCH_DEFAULT_SUBJECT ")\n"
-            "  --window W        pubsub: max messages in flight, 0 = unbounded (default 100000)\n"
+            "  --window W        pubsub: max messages in flight, 0 = unbounded (default 100000,\n"
+            "                    lowered so that W x S stays under 32 MB)\n"
             "  --warmup N        req: unmeasured requests first (default min(1000, N/10))\n"
             "  --iobuf BYTES     libnats read/write buffer (default 1048576)\n"
             "  --timeout SECS    fail after this long without progress (default 10)\n");

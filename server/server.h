@@ -32,6 +32,7 @@ typedef struct server {
     char server_name[256];
     sublist *sublist;
     store *store;
+    struct monitor *monitor; /* HTTP monitoring (monitor.c), NULL when off */
 
     client *clients;     /* doubly linked list of open clients */
     size_t nclients;

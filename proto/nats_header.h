@@ -1,0 +1,72 @@
+/*
+ * nats_header.h — NATS message header blocks (ADR-4): "NATS/1.0[ status[ description]]\r\n"
+ * followed by "Key: Value\r\n" lines and an empty line. Pure functions over byte ranges; the
+ * parsed view points into the block (no copies). Also a small builder for blocks the server
+ * writes (status messages, JetStream headers).
+ */
+#ifndef WEIR_NATS_HEADER_H
+#define WEIR_NATS_HEADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "nats_parser.h" /* nats_slice */
+
+#define NATS_HEADER_MAX_FIELDS 64
+
+typedef struct nats_header_field {
+    nats_slice key;   /* the bytes before the line's first ':', as sent (case preserved) */
+    nats_slice value; /* leading/trailing spaces trimmed */
+} nats_header_field;
+
+typedef struct nats_header {
+    int status;              /* 0 when the status line has no code */
+    nats_slice description;  /* text after the status code, trimmed; ptr NULL when none */
+    nats_header_field fields[NATS_HEADER_MAX_FIELDS];
+    size_t nfields;
+} nats_header;
+
+/* Parses a header block of len bytes (as carried by HPUB/HMSG: it starts with "NATS/1.0" and ends
+ * with "\r\n\r\n"). Returns 0, or -1 when the block is malformed or has more than
+ * NATS_HEADER_MAX_FIELDS fields. A block of length 0 parses as empty (no fields). Malformed:
+ * no "NATS/1.0" prefix, a status that is not 3 digits, a field line without ':', a CR or LF
+ * that is not part of a CRLF, no final empty line, or bytes after it. Never reads past len;
+ * on -1 *out is left empty. The view points into block and lives as long as it does. */
+int nats_header_parse(const char *block, size_t len, nats_header *out);
+
+/* The first value of `key` (case-sensitive, as nats-server's JetStream header lookups are), or
+ * a slice with ptr NULL when absent. A present but empty value has a non-NULL ptr and len 0.
+ * A key that is empty or holds ':', CR or LF is never found. */
+nats_slice nats_header_get(const nats_header *h, const char *key);
+
+/* Same, looked up directly in a raw block without a parsed view (fast path for a single key):
+ * like nats-server's getHeader, the first line that starts with "key:". Returns false when
+ * absent or when the block lacks the "NATS/1.0" prefix or the line's CRLF; it does not
+ * validate the rest of the block. Whenever nats_header_parse accepts a block, find and get
+ * return the same slice. */
+bool nats_header_find(const char *block, size_t len, const char *key, nats_slice *value);
+
+/* ---- builder ---- */
+
+typedef struct nats_header_builder {
+    char *buf;  /* heap, owned; NUL-terminated */
+    size_t len;
+    size_t cap;
+    bool failed; /* out of memory or invalid input at some point: the block is unusable */
+} nats_header_builder;
+
+/* Starts a block with "NATS/1.0" and, when status > 0, " <status>" and " <description>" (NULL or
+ * "" for none). Initialises *b; every started builder must be freed. A status outside 100..999
+ * or a description with CR or LF marks the builder failed. */
+void nats_header_build_start(nats_header_builder *b, int status, const char *description);
+/* Appends "key: value\r\n" (value is vlen bytes, need not be NUL-terminated). A key that is
+ * empty or holds ':', CR or LF, or a value with CR or LF, marks the builder failed rather than
+ * writing a broken block. Leading/trailing blanks of a value do not survive a parse. */
+void nats_header_build_add(nats_header_builder *b, const char *key, const char *value, size_t vlen);
+/* Ends the block with the empty line; returns the block length (b->buf holds it), or 0 when
+ * building failed. */
+size_t nats_header_build_end(nats_header_builder *b);
+/* Releases the buffer; b may be started again afterwards. */
+void nats_header_build_free(nats_header_builder *b);
+
+#endif

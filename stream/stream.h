@@ -1,0 +1,147 @@
+/*
+ * stream.h — streams over RocksDB: append with JetStream's publish-time rules, limits and
+ * retention, reads by sequence / subject / time, deletes and purges, and the store that holds
+ * every stream (one column family each) with group commit.
+ *
+ * Threading: one thread (the server's loop) calls everything here. RocksDB's own threads do
+ * flushes and compaction.
+ *
+ * Group commit: appends, deletes and purges go into the store's pending WriteBatch and into the
+ * in-memory state at once; store_commit() writes the batch (fsync when configured). A caller
+ * that acknowledges an append to a client must do so only after the store_commit that follows
+ * it succeeded. Reads see pending changes (they commit first when needed).
+ *
+ * Ownership: a stream belongs to its store (freed by store_close or store_stream_delete);
+ * stream_msg buffers belong to the caller until stream_msg_free.
+ */
+#ifndef WEIR_STREAM_H
+#define WEIR_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jserr.h"
+#include "stream_config.h"
+
+typedef struct store store;
+typedef struct stream stream;
+
+/* ---------------- the store ---------------- */
+
+typedef struct store_options {
+    const char *dir;          /* store directory; created if missing */
+    int64_t sync_interval_ms; /* fsync the WAL at this interval (default 120000 like nats) */
+    bool sync_always;         /* fsync every batch before its acks */
+    const char *key;          /* encryption key (any length, derived with BLAKE2b); NULL = off */
+} store_options;
+
+/* Opens (creating if needed) the database and every stream recorded in it, rebuilding each
+ * stream's in-memory state. NULL with a message in err on failure (wrong encryption key,
+ * locked or corrupt database). */
+store *store_open(const store_options *opts, char *err, size_t errlen);
+void store_close(store *st);
+const char *store_dir(const store *st);
+
+/* Creates a stream (config validated with stream_config_check). Creating an existing stream
+ * with an identical config returns that stream; with a different one JSERR_STREAM_NAME_EXIST.
+ * Subjects that overlap another stream's: JSERR_STREAM_SUBJECT_OVERLAP. */
+int store_stream_create(store *st, const stream_config *cfg, stream **out, jserr *err);
+/* Applies a new configuration (stream_config_check_update rules); limits that shrank are
+ * enforced at once. */
+int store_stream_update(store *st, stream *s, const stream_config *cfg, jserr *err);
+/* Deletes the stream: its column family, its metadata; s is freed. */
+int store_stream_delete(store *st, stream *s, jserr *err);
+
+stream *store_stream_find(store *st, const char *name);
+/* The stream whose subjects capture a literal subject, or NULL. */
+stream *store_stream_for_subject(store *st, const char *subject, size_t len);
+/* Streams in name order: index 0..store_stream_count-1. */
+size_t store_stream_count(const store *st);
+stream *store_stream_at(store *st, size_t i);
+
+/* Writes the pending batch. Returns 0, or -1 with err (then nothing pending was acked). */
+int store_commit(store *st, char *err, size_t errlen);
+bool store_has_pending(const store *st);
+/* fsyncs the write-ahead log (the periodic sync of `sync_interval`). Returns 0 or -1. */
+int store_sync(store *st);
+
+/* Enforces max_age and per-message TTLs on every stream at now_ns; returns the earliest time
+ * (ns) something will expire next, or INT64_MAX. */
+int64_t store_expire(store *st, int64_t now_ns);
+
+/* ---------------- a stream ---------------- */
+
+typedef struct stream_state {
+    uint64_t msgs;
+    uint64_t bytes;        /* nats-server's accounting (stream_msg_size in stream.c) */
+    uint64_t first_seq;
+    int64_t first_ts_ns;
+    uint64_t last_seq;
+    int64_t last_ts_ns;
+    uint64_t num_subjects;
+    uint64_t num_deleted;  /* interior gaps between first_seq and last_seq */
+} stream_state;
+
+typedef struct stream_msg {
+    uint64_t seq;
+    int64_t ts_ns;
+    const char *subject;
+    size_t subject_len;
+    const char *hdr; /* header block, or NULL */
+    size_t hdr_len;
+    const char *data;
+    size_t data_len;
+    void *owned;     /* the buffer the pointers above point into */
+} stream_msg;
+
+void stream_msg_free(stream_msg *m);
+
+typedef struct stream_ack {
+    uint64_t seq;
+    bool duplicate;
+} stream_ack;
+
+const char *stream_name(const stream *s);
+const stream_config *stream_get_config(const stream *s);
+void stream_get_state(const stream *s, stream_state *out);
+
+/* Appends one message published on `subject` with an optional header block, applying in
+ * nats-server's order: sealed, max_msg_size, Nats-Expected-Stream, Nats-Msg-Id dedup (a
+ * duplicate returns 0 with ack->duplicate and the original sequence), Nats-Expected-Last-Msg-Id,
+ * Nats-Expected-Last-Sequence, Nats-Expected-Last-Subject-Sequence, Nats-Rollup, Nats-TTL, then
+ * limits (discard new refuses; discard old removes the oldest). Returns 0 or -1 (err set). */
+int stream_append(stream *s, const char *subject, size_t subject_len, const char *hdr,
+                  size_t hdr_len, const char *data, size_t data_len, int64_t now_ns,
+                  stream_ack *ack, jserr *err);
+
+/* The message at seq: 0, or -1 with JSERR_NO_MESSAGE_FOUND. */
+int stream_get(stream *s, uint64_t seq, stream_msg *out, jserr *err);
+/* The first message at or after seq whose subject matches filter (NULL or ">" = any). */
+int stream_get_next(stream *s, uint64_t seq, const char *filter, stream_msg *out, jserr *err);
+/* The last message on a literal subject, or on the last subject matching a wildcard filter. */
+int stream_get_last(stream *s, const char *subject, stream_msg *out, jserr *err);
+/* The first sequence whose timestamp is >= ts_ns (last_seq + 1 when none). */
+uint64_t stream_seq_for_time(stream *s, int64_t ts_ns);
+/* Number of messages at or after seq matching filter (exact). */
+uint64_t stream_count_matching(stream *s, const char *filter, uint64_t from_seq);
+
+/* Per-subject totals for subjects matching filter: calls fn(subject, len, count, arg) for each. */
+void stream_subject_totals(stream *s, const char *filter,
+                           void (*fn)(const char *subject, size_t len, uint64_t count, void *arg),
+                           void *arg);
+
+/* Deletes one message; with erase, its bytes are overwritten so they do not stay on disk.
+ * Returns 0, or -1 (JSERR_NO_MESSAGE_FOUND, or deny_delete's error). */
+int stream_delete_msg(stream *s, uint64_t seq, bool erase, jserr *err);
+
+typedef struct stream_purge_req {
+    const char *filter; /* NULL = all subjects */
+    uint64_t seq;       /* > 0: purge messages below seq (not including) */
+    uint64_t keep;      /* > 0: keep the newest `keep` messages (per subject when filtered) */
+} stream_purge_req;
+
+/* Purges per nats-server's extended purge (ADR-10). *purged receives the count. */
+int stream_purge(stream *s, const stream_purge_req *req, uint64_t *purged, jserr *err);
+
+#endif

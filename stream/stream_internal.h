@@ -1,0 +1,194 @@
+/*
+ * stream_internal.h — what the files of stream/ share and nothing outside may use: the store's
+ * databases, a stream's in-memory state (per-subject index, dedup window, TTL heap, the changes
+ * not yet committed) and the primitives that keep state and storage in step.
+ *
+ * Pending changes. Appends, deletes and purges go into the database's WriteBatch and into the
+ * in-memory state at once. Until store_commit writes the batch, a stream remembers:
+ *   - `pending`: the appends in the batch (ascending sequences, all above every committed
+ *     record, since sequences only grow), with what removing one needs (subject, size);
+ *   - `pend_del`: the committed records deleted in the batch (ascending).
+ * Reads of committed records go straight to the database, skipping `pend_del`; a read that
+ * needs a pending append commits first. So the hot path (append, then trim the oldest under a
+ * limit) never forces a commit.
+ */
+#ifndef WEIR_STREAM_INTERNAL_H
+#define WEIR_STREAM_INTERNAL_H
+
+#include <rocksdb/c.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "record.h"
+#include "server/strmap.h"
+#include "stream.h"
+
+/* Per-subject sequences are kept in memory when the per-subject limit bounds them. */
+#define STREAM_TRACK_SEQS_MAX 1024
+
+/* Meta keys (file database, `meta` column family). */
+#define META_STREAM_PREFIX "stream:"     /* + name: the configuration JSON */
+#define META_SEQSTATE_PREFIX "seqstate:" /* + name: first, last sequence, last timestamp */
+
+typedef struct store_db {
+    rocksdb_t *db;
+    rocksdb_options_t *opts;
+    rocksdb_env_t *env; /* the in-memory env of the memory database, else NULL */
+    rocksdb_column_family_handle_t *cf_default;
+    rocksdb_column_family_handle_t *cf_meta;
+    rocksdb_writebatch_t *batch;
+    bool pending;
+} store_db;
+
+struct store {
+    char *dir;
+    bool sync_always;
+    int64_t sync_interval_ms;
+    store_db file;
+    store_db mem;
+    rocksdb_writeoptions_t *wopts;
+    rocksdb_readoptions_t *ropts;
+    stream **streams; /* sorted by name */
+    size_t nstreams;
+    size_t cap;
+    char *werr; /* the first failed write: every later write fails with it (state and disk may
+                   differ after it, so nothing more may be acknowledged) */
+};
+
+typedef struct subj_entry {
+    const char *subject; /* the index's own copy of the subject (its map key) */
+    size_t subject_len;
+    uint64_t first;   /* a lower bound of the first sequence; exact unless first_stale */
+    uint64_t last;    /* an upper bound of the last sequence; exact unless last_stale */
+    uint64_t count;
+    bool first_stale; /* `first` was removed: the real one is found by scanning forward */
+    bool last_stale;  /* likewise for `last`, scanning backwards */
+    uint64_t *seqs;   /* ascending, when the stream tracks them (then first/last are exact) */
+    size_t nseqs, seqs_cap;
+} subj_entry;
+
+typedef struct dedup_entry {
+    uint64_t seq;
+    int64_t ts_ns;
+} dedup_entry;
+
+typedef struct dedup_fifo_item {
+    char *id;
+    size_t len;
+    int64_t ts_ns;
+} dedup_fifo_item;
+
+typedef struct ttl_item {
+    int64_t expires_ns;
+    uint64_t seq;
+} ttl_item;
+
+/* An append written to the batch but not yet to the database. */
+typedef struct pending_msg {
+    uint64_t seq;
+    subj_entry *subj; /* valid while the message is not removed */
+    uint64_t size;    /* accounted bytes */
+    int64_t ts_ns;
+    bool removed;
+} pending_msg;
+
+/* What removing one message needs to know about it. */
+typedef struct msg_info {
+    uint64_t seq;
+    const char *subject;
+    size_t subject_len;
+    uint64_t size;
+    int64_t ts_ns;
+    int64_t ttl_ns;
+} msg_info;
+
+struct stream {
+    store *st;
+    store_db *db;
+    rocksdb_column_family_handle_t *cf;
+    char *cf_name;
+    stream_config cfg;
+    stream_state state;   /* msgs, bytes, first/last seq and ts (num_* computed on demand) */
+    bool first_ts_known;  /* state.first_ts_ns is exact (else read on demand) */
+    strmap subjects;      /* subject → subj_entry* */
+    bool track_seqs;
+    strmap dedup;         /* Nats-Msg-Id → dedup_entry* */
+    dedup_fifo_item *fifo;
+    size_t fifo_head, fifo_len, fifo_cap;
+    char *last_msg_id;    /* Nats-Msg-Id of the last stored message (NULL: none) */
+    ttl_item *ttl;        /* min-heap by expires_ns */
+    size_t nttl, ttl_cap;
+    pending_msg *pending; /* see the top of this file */
+    size_t npending, pending_cap;
+    uint64_t *pend_del;
+    size_t npend_del, pend_del_cap;
+};
+
+/* ---- store.c ---- */
+/* Makes everything pending durable and visible to direct reads (commits). 0 or -1. */
+int store_make_readable(store *st);
+/* Records a write error (sticky) and returns -1. */
+int store_set_werr(store *st, const char *why);
+/* Fills err with JSERR_STREAM_STORE_FAILED when the store has a write error; returns -1 then. */
+int store_check_werr(store *st, jserr *err);
+
+/* ---- stream.c ---- */
+stream *stream_new(store *st, store_db *db, rocksdb_column_family_handle_t *cf, const char *cf_name,
+                   const stream_config *cfg);
+void stream_free(stream *s);
+uint64_t stream_msg_size(const stream *s, size_t subject_len, size_t hdr_len, size_t data_len);
+subj_entry *stream_subject_get(stream *s, const char *subject, size_t len, bool create);
+/* Accounts one stored message in the in-memory state (used by append and by loading). */
+subj_entry *stream_account_add(stream *s, uint64_t seq, const char *subject, size_t subject_len,
+                               uint64_t size, int64_t ts_ns);
+/* Writes one new record into the batch and accounts it as a pending append. */
+subj_entry *stream_store_record(stream *s, uint64_t seq, const record_view *r);
+/* Removes one message: from storage (into the batch) and from the state. Returns 0, or -1 when
+ * there is no such message. */
+int stream_remove_seq(stream *s, uint64_t seq);
+/* Same, for a committed message whose record the caller has just read (m from a database
+ * read that honoured pend_del). */
+void stream_remove_known(stream *s, const msg_info *m);
+/* Throws away the in-memory state of stored messages (index, counts) keeping the sequences. */
+void stream_reset_index(stream *s);
+/* Rebuilds the in-memory index and counts from the committed records (after a commit). */
+int stream_rebuild_index(stream *s);
+/* Called by store_commit once the batch is written. */
+void stream_clear_pending(stream *s);
+bool stream_is_pend_del(const stream *s, uint64_t seq);
+/* The first sequence of a subject (scanning when it went stale); 0 when none. */
+uint64_t stream_subject_first(stream *s, subj_entry *e);
+/* The last sequence of a subject (scanning when it went stale); 0 when none. */
+uint64_t stream_subject_last(stream *s, subj_entry *e);
+void stream_ttl_push(stream *s, int64_t expires_ns, uint64_t seq);
+void stream_ttl_pop(stream *s);
+void stream_dedup_add(stream *s, const char *id, size_t len, uint64_t seq, int64_t ts_ns);
+void stream_dedup_expire(stream *s, int64_t now_ns);
+void stream_dedup_clear(stream *s);
+void stream_set_last_msg_id(stream *s, const char *id, size_t len);
+/* Persists first/last sequence so they survive a restart of an emptied or trimmed stream. */
+void stream_save_seq_state(stream *s);
+
+/* ---- stream_read.c ---- */
+/* Reads a record by sequence (pending or committed); returns 0 or -1. */
+int stream_read(stream *s, uint64_t seq, stream_msg *out);
+/* Reads the first record at or after seq (pending or committed); returns 0 or -1. */
+int stream_read_from(stream *s, uint64_t seq, stream_msg *out);
+/* Same without copying: calls fn with the decoded record (valid during the call only). */
+int stream_peek_from(stream *s, uint64_t seq, msg_info *out);
+/* Decodes a database value into a msg_info (size computed); 0 or -1. */
+int stream_decode_info(const stream *s, uint64_t seq, const char *val, size_t vlen,
+                       record_view *r, msg_info *out);
+
+/* ---- stream_append.c ---- */
+/* Applies the configured limits to what is stored (after a config update). */
+void stream_enforce_limits(stream *s);
+
+/* ---- stream_purge.c ---- */
+/* Enforces max_age and TTLs on one stream; returns the next time something expires. */
+int64_t stream_expire(stream *s, int64_t now_ns);
+
+/* ---- stream_load.c ---- */
+int stream_load(stream *s, int64_t now_ns, char *err, size_t errlen);
+
+#endif
