@@ -358,10 +358,10 @@ typedef struct expired_subs {
     bool overflow;
 } expired_subs;
 
-/* Whether sub may receive a message published by c. */
+/* Whether sub may receive a message published by c (NULL: the server itself). */
 static bool sub_accepts(const subscription *sub, const client *c)
 {
-    return !sub->removed && !sub->owner->closed && (sub->owner != c || c->echo);
+    return !sub->removed && !sub->owner->closed && (!c || sub->owner != c || c->echo);
 }
 
 static void deliver_op(subscription *sub, const nats_op *op, expired_subs *ex)
@@ -394,6 +394,62 @@ static void unlink_expired(server *s, expired_subs *ex)
     }
 }
 
+/* Delivers a message to every matching plain subscription and one member of each matching
+ * queue group. `from` is the publishing client, or NULL for the server's own messages.
+ * Returns how many subscriptions received it. */
+static size_t route(server *s, client *from, const nats_op *op)
+{
+    const sublist_result *r = sublist_match(s->sublist, op->subject.ptr, op->subject.len);
+    size_t delivered = 0;
+    expired_subs ex = {.n = 0};
+    for (size_t i = 0; i < r->npsubs; i++) {
+        subscription *sub = r->psubs[i];
+        if (sub_accepts(sub, from)) {
+            deliver_op(sub, op, &ex);
+            delivered++;
+        }
+    }
+    for (size_t g = 0; g < r->nqgroups; g++) {
+        const sublist_qgroup *q = &r->qgroups[g];
+        size_t start = q->nsubs ? (size_t)rand() % q->nsubs : 0;
+        for (size_t k = 0; k < q->nsubs; k++) {
+            subscription *sub = q->subs[(start + k) % q->nsubs];
+            if (sub_accepts(sub, from)) {
+                deliver_op(sub, op, &ex);
+                delivered++;
+                break;
+            }
+        }
+    }
+    unlink_expired(s, &ex);
+    return delivered;
+}
+
+void client_publish_internal(server *s, const char *subject, size_t subject_len, const char *hdr,
+                             size_t hdr_len, const char *data, size_t data_len)
+{
+    nats_op op;
+    memset(&op, 0, sizeof op);
+    op.subject.ptr = subject;
+    op.subject.len = subject_len;
+    op.hdr_len = hdr_len;
+    char *joined = NULL;
+    if (hdr_len) {
+        /* deliver() wants the header block and the body in one piece */
+        joined = malloc(hdr_len + data_len);
+        if (!joined)
+            return;
+        memcpy(joined, hdr, hdr_len);
+        memcpy(joined + hdr_len, data, data_len);
+        op.payload.ptr = joined;
+    } else {
+        op.payload.ptr = data;
+    }
+    op.payload.len = hdr_len + data_len;
+    route(s, NULL, &op);
+    free(joined);
+}
+
 static void handle_pub(client *c, const nats_op *op)
 {
     server *s = c->srv;
@@ -407,31 +463,10 @@ static void handle_pub(client *c, const nats_op *op)
     c->in_bytes += op->payload.len;
     send_ok(c); /* nats-server acknowledges before it delivers */
 
-    const sublist_result *r = sublist_match(s->sublist, op->subject.ptr, op->subject.len);
-    size_t delivered = 0;
-    expired_subs ex = {.n = 0};
-    for (size_t i = 0; i < r->npsubs; i++) {
-        subscription *sub = r->psubs[i];
-        if (sub_accepts(sub, c)) {
-            deliver_op(sub, op, &ex);
-            delivered++;
-        }
-    }
-    for (size_t g = 0; g < r->nqgroups; g++) {
-        const sublist_qgroup *q = &r->qgroups[g];
-        size_t start = q->nsubs ? (size_t)rand() % q->nsubs : 0;
-        for (size_t k = 0; k < q->nsubs; k++) {
-            subscription *sub = q->subs[(start + k) % q->nsubs];
-            if (sub_accepts(sub, c)) {
-                deliver_op(sub, op, &ex);
-                delivered++;
-                break;
-            }
-        }
-    }
-    unlink_expired(s, &ex);
+    bool stored = false; /* JS_CAPTURE */
+    size_t delivered = route(s, c, op);
 
-    if (delivered == 0 && op->reply.len > 0 && c->no_responders && c->headers) {
+    if (delivered == 0 && !stored && op->reply.len > 0 && c->no_responders && c->headers) {
         subscription *own = own_sub_for(c, op->reply.ptr, op->reply.len);
         if (own) {
             static const char hdr[] = "NATS/1.0 503\r\n\r\n";

@@ -24,6 +24,11 @@ void client_flush_all(server *s);
 /* Closes every client (server shutdown), flushing what can be flushed without blocking. */
 void client_close_all(server *s);
 
+/* Publishes a message from the server itself (JetStream replies, acks, status messages) to
+ * whoever subscribes to `subject`. The bytes are copied; nothing is kept. */
+void client_publish_internal(server *s, const char *subject, size_t subject_len, const char *hdr,
+                             size_t hdr_len, const char *data, size_t data_len);
+
 /* Iterates over the open clients (for monitoring): for (c = client_first(s); c; c = client_next(c)). */
 const client *client_first(const server *s);
 const client *client_next(const client *c);

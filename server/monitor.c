@@ -42,8 +42,8 @@
 #define CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 #define MON_MAX_REQUEST 8192      /* request line + headers; more is 431 */
-#define MON_MAX_CONNS 256         /* concurrent monitoring connections; more are closed at once */
-#define MON_READ_TIMEOUT_MS 5000  /* nats-server's http.Server ReadTimeout */
+#define MON_MAX_CONNS 256         /* open connections; a new one beyond this closes the oldest */
+#define MON_READ_TIMEOUT_MS 5000  /* the whole request head must arrive within this */
 #define MON_WRITE_TIMEOUT_MS 10000
 #define MON_DRAIN_TIMEOUT_MS 2000
 #define MON_DRAIN_MAX (1024 * 1024)
@@ -444,7 +444,8 @@ static const char *js_store_dir(const server *s)
     return s->store ? store_dir(s->store) : s->opts->store_dir;
 }
 
-/* JetStreamConfig: max_memory / max_storage as configured (-1 = unlimited in weir). */
+/* JetStreamConfig as configured: max_memory / max_storage (-1 = unlimited in weir), store_dir,
+ * sync_interval, sync_always. */
 static json_t *js_config(const server *s)
 {
     json_t *c = json_object();
@@ -453,6 +454,10 @@ static json_t *js_config(const server *s)
     const char *dir = js_store_dir(s);
     if (dir)
         json_object_set_new(c, "store_dir", json_string(dir));
+    if (s->opts->sync_interval_ms > 0) /* a Go time.Duration: nanoseconds */
+        json_object_set_new(c, "sync_interval", json_integer(s->opts->sync_interval_ms * 1000000LL));
+    if (s->opts->sync_always)
+        json_object_set_new(c, "sync_always", json_true());
     return c;
 }
 

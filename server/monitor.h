@@ -8,6 +8,8 @@
  * (`Connection: close`). Requests are bounded (8 KB including headers: 431 beyond that) and
  * must complete within 5 seconds; malformed requests get 400, methods other than GET/HEAD 405,
  * unknown paths 404. At most 256 connections are kept; beyond that the oldest is closed.
+ * Query parameters of nats-server that would change a reply in ways weir does not implement
+ * (connz sort=bytes, subs=1, state=closed, ...) get 501 with a message, never silently ignored.
  *
  * Ownership: monitor_start allocates the monitor state and stores it in s->monitor;
  * monitor_stop closes every monitoring connection and the listener and frees it.

@@ -75,8 +75,7 @@ typedef struct weir_options {
     char *pid_file;    /* -P */
     char *config_file; /* -c */
 
-    /* Monitoring (-m/--http_port, `http`, `http_port`): the options are accepted and kept, but
-     * the monitoring endpoint is not served yet; the server decides what to do with them. */
+    /* Monitoring (-m/--http_port, `http`, `http_port`): served by server/monitor.c. */
     int http_port;     /* 0 = off (default), -1 = random port */
     char *http_host;   /* from `http: host:port`; NULL = same as host */
 } weir_options;

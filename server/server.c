@@ -192,6 +192,12 @@ int server_start(server *s, weir_options *opts)
     if (opts->config_file)
         log_info("Using configuration file: %s", opts->config_file);
 
+    /* before the store: RocksDB's threads inherit the signal mask, and a signal delivered to
+     * one of them would otherwise kill the process instead of reaching the loop */
+    if (open_signals(s) < 0) {
+        log_fatal("signal setup failed: %s", strerror(errno));
+        return -1;
+    }
     if (opts->jetstream && opts->js_key) {
         log_fatal("Can't start JetStream: encryption at rest (jetstream.key) is not available in "
                   "this version of weir; refusing to store data unencrypted");
@@ -206,10 +212,6 @@ int server_start(server *s, weir_options *opts)
         }
         log_info("Starting JetStream");
         log_info("  Store Directory: \"%s\"", opts->store_dir);
-    }
-    if (open_signals(s) < 0) {
-        log_fatal("signal setup failed: %s", strerror(errno));
-        return -1;
     }
     if (open_listener(s) < 0)
         return -1;
