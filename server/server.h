@@ -32,6 +32,7 @@ typedef struct server {
     char server_name[256];
     sublist *sublist;
     store *store;
+    struct jetstream *js; /* JetStream state (jetstream.c), NULL when JetStream is off */
     struct monitor *monitor; /* HTTP monitoring (monitor.c), NULL when off */
 
     client *clients;     /* doubly linked list of open clients */
