@@ -46,7 +46,14 @@ static char *dup_str(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-/* Go's %q of a byte string (what the enum unmarshalers put in their errors). */
+/* Length of the UTF-8 sequence that starts with byte c (1 for ASCII and stray bytes). */
+static size_t utf8_len(unsigned char c)
+{
+    return c >= 0xF0 && c <= 0xF7 ? 4 : c >= 0xE0 ? (c <= 0xEF ? 3 : 1) : c >= 0xC0 ? 2 : 1;
+}
+
+/* Go's %q of a byte string (what the enum unmarshalers put in their errors). Cut short, on a
+ * character boundary, when it does not fit. */
 static void go_quote(const char *s, char *out, size_t cap)
 {
     size_t n = 0;
@@ -56,8 +63,11 @@ static void go_quote(const char *s, char *out, size_t cap)
         return;
     }
     out[n++] = '"';
-    for (; *s && n + 5 < cap; s++) {
+    while (*s) {
         unsigned char c = (unsigned char)*s;
+        size_t len = utf8_len(c);
+        if (n + (len > 4 ? len : 4) + 2 >= cap)
+            break; /* room for the longest escape, the closing quote and the NUL */
         if (c == '"' || c == '\\') {
             out[n++] = '\\';
             out[n++] = (char)c;
@@ -70,18 +80,38 @@ static void go_quote(const char *s, char *out, size_t cap)
         } else if (c < 0x20 || c == 0x7f) {
             n += (size_t)snprintf(out + n, cap - n, "\\x%02x", c);
         } else {
-            out[n++] = (char)c;
+            size_t k = 0;
+            while (k < len && s[k])
+                k++;
+            memcpy(out + n, s, k);
+            n += k;
+            s += k;
+            continue;
         }
+        s++;
     }
     out[n++] = '"';
     out[n] = '\0';
 }
 
-/* The JSON text of a value, compact (the "raw bytes" Go hands to an unmarshaler). */
+/* The JSON text of a value, compact (the "raw bytes" Go hands to an unmarshaler), cut on a
+ * character boundary when longer than the buffer. */
 static void raw_json(const json_t *v, char *out, size_t cap)
 {
     char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-    snprintf(out, cap, "%s", s ? s : "null");
+    const char *src = s ? s : "null";
+    size_t n = 0;
+    while (src[n]) {
+        size_t len = utf8_len((unsigned char)src[n]);
+        for (size_t k = 1; k < len; k++)
+            if (!src[n + k])
+                len = k;
+        if (n + len >= cap)
+            break;
+        n += len;
+    }
+    memcpy(out, src, n);
+    out[n] = '\0';
     free(s);
 }
 
@@ -108,6 +138,12 @@ static bool filter_is_subset(const char *subj, const char *test)
         subj = se + 1;
         test = te + 1;
     }
+}
+
+/* Subject i of a config ("" for a missing one, which no rule accepts). */
+static const char *subject_at(const stream_config *c, size_t i)
+{
+    return c->subjects[i] ? c->subjects[i] : "";
 }
 
 static bool filters_collide(const char *a, const char *b)
@@ -673,6 +709,7 @@ int stream_config_apply_defaults(stream_config *c, jserr *err)
     }
 
     if (c->nsubjects == 0 && c->name && *c->name) {
+        free(c->subjects); /* an empty list the config owns */
         c->subjects = calloc(1, sizeof *c->subjects);
         if (!c->subjects || !(c->subjects[0] = strdup(c->name))) {
             free(c->subjects);
@@ -754,17 +791,18 @@ static int check_metadata(const stream_config *c, jserr *err)
     return 0;
 }
 
+/* The subject rules in nats-server 2.10/2.11's order: each subject in turn (valid filter, not a
+ * duplicate, '>' only with no_ack and R1, no overlap with the JetStream and system API spaces
+ * unless no_ack), then no two subjects overlapping each other. */
 static int check_subjects(const stream_config *c, jserr *err)
 {
-    if (c->nsubjects == 0)
-        return invalid_config(err, "stream needs at least one configured subject or be a source/mirror");
     static const char *const js_spaces[] = {"$JS.>", "$JSC.>", "$NRG.>"};
     for (size_t i = 0; i < c->nsubjects; i++) {
-        const char *s = c->subjects[i] ? c->subjects[i] : "";
+        const char *s = subject_at(c, i);
         if (!subject_valid_filter(s, strlen(s)))
             return invalid_config(err, "invalid subject");
         for (size_t k = 0; k < i; k++)
-            if (strcmp(c->subjects[k], s) == 0)
+            if (strcmp(subject_at(c, k), s) == 0)
                 return invalid_config(err, "duplicate subjects detected");
         if (strcmp(s, ">") == 0) {
             if (!c->no_ack)
@@ -779,12 +817,17 @@ static int check_subjects(const stream_config *c, jserr *err)
             if (filters_collide(s, "$SYS.>") && !filter_is_subset(s, "$SYS.ACCOUNT.>"))
                 return invalid_config(err, "subjects that overlap with system api require no-ack to be true");
         }
+    }
+    if (c->nsubjects == 0)
+        return invalid_config(err, "stream needs at least one configured subject or be a source/mirror");
+    /* the first subject overlapping any other, with the first one it overlaps (all subjects are
+     * distinct valid filters by now, so that other one comes later in the list) */
+    for (size_t i = 0; i < c->nsubjects; i++) {
         for (size_t k = i + 1; k < c->nsubjects; k++) {
-            const char *t = c->subjects[k] ? c->subjects[k] : "";
-            if (filters_collide(t, s)) {
+            if (filters_collide(subject_at(c, k), subject_at(c, i))) {
                 char qs[300], qt[300], text[640];
-                go_quote(s, qs, sizeof qs);
-                go_quote(t, qt, sizeof qt);
+                go_quote(subject_at(c, i), qs, sizeof qs);
+                go_quote(subject_at(c, k), qt, sizeof qt);
                 snprintf(text, sizeof text, "subject %s overlaps with %s", qs, qt);
                 return invalid_config(err, text);
             }
@@ -913,7 +956,7 @@ bool stream_config_subjects_overlap(const stream_config *a, const stream_config 
 {
     for (size_t i = 0; i < a->nsubjects; i++)
         for (size_t k = 0; k < b->nsubjects; k++)
-            if (filters_collide(a->subjects[i], b->subjects[k]))
+            if (filters_collide(subject_at(a, i), subject_at(b, k)))
                 return true;
     return false;
 }
@@ -944,7 +987,9 @@ static json_t *metadata_sorted(const json_t *m)
     size_t i = 0;
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)m, k, v) keys[i++] = k;
+    json_object_foreach((json_t *)m, k, v) {
+        keys[i++] = k;
+    }
     qsort(keys, n, sizeof *keys, cmp_str);
     for (i = 0; i < n; i++)
         json_object_set(out, keys[i], json_object_get(m, keys[i]));

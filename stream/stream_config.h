@@ -52,12 +52,17 @@ typedef struct stream_config {
                                           emitted, ignored by stream_config_equal. */
 } stream_config;
 
-/* Parses a StreamConfig JSON object (as sent to $JS.API.STREAM.CREATE) into *out, applying
- * nats-server's defaults. Unknown fields are ignored as nats-server ignores them; fields of a
- * wrong type, and features weir does not support (mirror, sources, republish,
- * subject_transform, placement with tags, compression "s2"), are refused with the error
- * nats-server gives or JSERR_STREAM_INVALID_CONFIG with a clear text. Returns 0 or -1 (err
- * set). On -1, *out is left freed. */
+/* Parses a StreamConfig JSON object (as sent to $JS.API.STREAM.CREATE / UPDATE, "pedantic"
+ * included) into *out, applying nats-server's defaults (stream_config_apply_defaults). Keys
+ * match case-insensitively and unknown ones are ignored, as Go's decoder does in nats-server's
+ * default non-strict mode; a value of the wrong type gives JSERR_INVALID_JSON with Go's text
+ * ("invalid JSON: json: cannot unmarshal string into Go struct field
+ * StreamConfigRequest.max_msgs of type int64"). Features weir does not support (mirror,
+ * sources, subject_transform, republish, placement, template_owner, compression "s2",
+ * allow_msg_counter, allow_atomic, allow_batched, allow_msg_schedules, persist_mode "async")
+ * are refused with JSERR_STREAM_INVALID_CONFIG and a text naming them. Does not validate: call
+ * stream_config_check_create / stream_config_check_update. Returns 0 or -1 (err set). On -1,
+ * *out is left freed. */
 int stream_config_from_json(const json_t *j, stream_config *out, jserr *err);
 
 /* Applies nats-server's defaults to a config built in C or parsed from JSON (from_json calls
@@ -73,9 +78,13 @@ int stream_config_apply_defaults(stream_config *c, jserr *err);
  * when set). New reference owned by the caller. */
 json_t *stream_config_to_json(const stream_config *c);
 
-/* Validates a parsed config as nats-server does on create (name rules of ADR-6, subjects are
- * valid filters without overlap among themselves, limits consistent, workqueue/interest rules,
- * replicas == 1, TTL settings). Returns 0 or -1 with err set. */
+/* Validates a config as nats-server's checkStreamCfg does, in its order and with its texts
+ * (mostly JSERR_STREAM_INVALID_CONFIG): name rules of ADR-6, description and metadata sizes,
+ * replicas (> 5, < 0, then > 1: JSERR_STREAM_REPLICAS_NOT_SUPPORTED), max_age and
+ * duplicate_window, roll-up vs deny_purge, discard_new_per_subject, delete-marker TTL, subjects
+ * (valid filters, no duplicates, '>' and the $JS/$SYS API spaces only with no_ack, no overlap
+ * among themselves). Account-level checks (limits, overlap with other streams) are the
+ * caller's. Returns 0 or -1 with err set. */
 int stream_config_check(const stream_config *c, jserr *err);
 
 /* stream_config_check plus what $JS.API.STREAM.CREATE refuses before it: a name with path

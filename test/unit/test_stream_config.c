@@ -108,6 +108,23 @@ static void test_default_limits_normalized(void)
     stream_config_free(&c);
 }
 
+/* A config built in C (as kv/ and objstore/ do) gets the same defaults. */
+static void test_c_built_defaults(void)
+{
+    stream_config c;
+    jserr e;
+    memset(&c, 0, sizeof c);
+    c.name = strdup("KV_cfg");
+    c.max_age_ns = 30 * S_NS;
+    CHECK(stream_config_apply_defaults(&c, &e) == 0);
+    int ok = c.nsubjects == 1 && strcmp(c.subjects[0], "KV_cfg") == 0 && c.max_msgs == -1 &&
+             c.max_bytes == -1 && c.max_msg_size == -1 && c.max_consumers == -1 &&
+             c.max_msgs_per_subject == -1 && c.num_replicas == 1 &&
+             c.duplicate_window_ns == 30 * S_NS && stream_config_check_create(&c, &e) == 0;
+    stream_config_free(&c);
+    CHECK(ok);
+}
+
 static void test_duplicate_window_defaults(void)
 {
     stream_config c;
@@ -224,6 +241,35 @@ static void test_json_type_errors(void)
     CHECK(e.err_code == JSERR_INVALID_JSON && e.code == 400);
     CHECK(strcmp(e.description, "invalid JSON: json: cannot unmarshal array into Go value of type "
                                 "server.StreamConfigRequest") == 0);
+}
+
+/* Error texts that quote user input stay valid UTF-8 when cut short. */
+static void test_long_inputs_utf8(void)
+{
+    char text[2400], *p = text;
+    p += sprintf(p, "{\"name\":\"A\",\"retention\":\"");
+    for (int i = 0; i < 500; i++)
+        p += sprintf(p, "\xc3\xa9");
+    strcpy(p, "\"}");
+    jserr e;
+    CHECK(create_check(text, &e) != 0 && e.err_code == JSERR_INVALID_JSON);
+    json_t *s = json_string(e.description);
+    CHECKF(s != NULL, "not UTF-8: %.100s", e.description);
+    json_decref(s);
+
+    p = text;
+    p += sprintf(p, "{\"name\":\"A\",\"subjects\":[\"");
+    for (int i = 0; i < 300; i++)
+        p += sprintf(p, "\xe2\x82\xac");
+    p += sprintf(p, ".*\",\"");
+    for (int i = 0; i < 300; i++)
+        p += sprintf(p, "\xe2\x82\xac");
+    strcpy(p, ".x\"]}");
+    CHECK(create_check(text, &e) != 0 && e.err_code == JSERR_STREAM_INVALID_CONFIG);
+    CHECK(strncmp(e.description, "subject \"\xe2\x82\xac", 12) == 0);
+    s = json_string(e.description);
+    CHECKF(s != NULL, "not UTF-8: %.100s", e.description);
+    json_decref(s);
 }
 
 static void test_json_accepted_forms(void)
@@ -411,7 +457,10 @@ static void test_subject_rules(void)
                "subject \"a.*\" overlaps with \"a.b\"");
     EXPECT_ERR("{\"name\":\"A\",\"subjects\":[\"x\",\"a.b.c\",\"a.>\"]}", INVALID,
                "subject \"a.b.c\" overlaps with \"a.>\"");
-    EXPECT_ERR("{\"name\":\"A\",\"subjects\":[\"a\",\"a\"]}", INVALID, "subject \"a\" overlaps with \"a\"");
+    EXPECT_ERR("{\"name\":\"A\",\"subjects\":[\"a\",\"a\"]}", INVALID, "duplicate subjects detected");
+    /* every subject passes its own checks before overlaps among them are looked at */
+    EXPECT_ERR("{\"name\":\"A\",\"subjects\":[\"a.*\",\"a.b\",\"$JS.API.>\"]}", INVALID, jsapi);
+    EXPECT_ERR("{\"name\":\"A\",\"subjects\":[\"a.*\",\"a.b\",\"x..y\"]}", INVALID, "invalid subject");
 }
 
 static void test_round_trip(void)
@@ -595,10 +644,12 @@ int main(void)
 {
     RUN(test_defaults);
     RUN(test_default_limits_normalized);
+    RUN(test_c_built_defaults);
     RUN(test_duplicate_window_defaults);
     RUN(test_delete_marker_defaults);
     RUN(test_json_type_errors);
     RUN(test_json_accepted_forms);
+    RUN(test_long_inputs_utf8);
     RUN(test_unsupported_features);
     RUN(test_name_rules);
     RUN(test_sizes_and_limits);
