@@ -37,7 +37,7 @@
 #include "auth.h"
 #include "client.h"
 #include "log.h"
-#include "stream/store.h"
+#include "stream/stream.h"
 
 #define CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 

@@ -26,7 +26,7 @@
 #include "monitor.h"
 #include "outbuf.h"
 #include "proto/nkey.h"
-#include "stream/store.h"
+#include "stream/stream.h"
 
 #define CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
@@ -205,7 +205,8 @@ int server_start(server *s, weir_options *opts)
     }
     if (opts->jetstream) {
         char err[512];
-        s->store = store_open(opts->store_dir, err, sizeof err);
+        store_options so = {.dir = opts->store_dir, .sync_interval_ms = 120000};
+        s->store = store_open(&so, err, sizeof err);
         if (!s->store) {
             log_fatal("Can't start JetStream: %s", err);
             return -1;

@@ -20,7 +20,7 @@
 typedef struct record_view {
     uint8_t flags;
     int64_t ts_ns;
-    int64_t ttl_ns; /* per-message TTL (Nats-TTL), 0 = none */
+    int64_t ttl_ns; /* per-message TTL (Nats-TTL), 0 = none, -1 = "never" (spared by max_age) */
     const char *subject;
     size_t subject_len;
     const char *hdr;

@@ -1,22 +1,33 @@
 /*
- * store.c — opening and closing the RocksDB database (see store.h).
+ * store.c — the database that holds every stream: the file database under
+ * <store_dir>/rocksdb (column families `default`, `meta`, and `stream:<name>` per stream), an
+ * in-memory database with the same layout for memory-storage streams, the registry of streams,
+ * group commit of the pending WriteBatch, and stream create / update / delete.
+ *
+ * Stream definitions live in `meta` under "stream:<name>" (the config JSON) for both storage
+ * types, with "seqstate:<name>" (first, last sequence, last timestamp) for file streams; a
+ * memory stream comes back empty after a restart. A failed write is sticky (store->werr): from
+ * then on every commit and append fails, since state and disk may differ.
  */
-#include "store.h"
+#include "stream_internal.h"
 
 #include <errno.h>
-#include <rocksdb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
-struct store {
-    char *dir;
-    rocksdb_t *db;
-    rocksdb_options_t *opts;
-    rocksdb_column_family_handle_t *cf_default;
-    rocksdb_column_family_handle_t *cf_meta;
-};
+#include "proto/subject.h"
+
+#define CF_STREAM_PREFIX "stream:"
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 static int mkdir_p(const char *path, char *err, size_t errlen)
 {
@@ -25,56 +36,252 @@ static int mkdir_p(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "store directory path too long");
         return -1;
     }
-    for (char *p = buf + 1; *p; p++) {
-        if (*p == '/') {
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == 0) {
+            char c = *p;
             *p = 0;
             if (mkdir(buf, 0750) < 0 && errno != EEXIST) {
                 snprintf(err, errlen, "cannot create %s: %s", buf, strerror(errno));
                 return -1;
             }
-            *p = '/';
+            *p = c;
+            if (!c)
+                break;
         }
-    }
-    if (mkdir(buf, 0750) < 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create %s: %s", buf, strerror(errno));
-        return -1;
     }
     return 0;
 }
 
-store *store_open(const char *dir, char *err, size_t errlen)
+static void db_close(store_db *d)
 {
-    if (mkdir_p(dir, err, errlen) < 0)
+    if (d->batch)
+        rocksdb_writebatch_destroy(d->batch);
+    if (d->cf_default)
+        rocksdb_column_family_handle_destroy(d->cf_default);
+    if (d->cf_meta)
+        rocksdb_column_family_handle_destroy(d->cf_meta);
+    if (d->db)
+        rocksdb_close(d->db);
+    if (d->opts)
+        rocksdb_options_destroy(d->opts);
+    if (d->env)
+        rocksdb_env_destroy(d->env);
+    memset(d, 0, sizeof *d);
+}
+
+/* Opens a database with every column family it has; *extra receives the stream families'
+ * names and handles (the caller owns both arrays). */
+static int db_open(store_db *d, const char *path, bool memory, char ***extra_names,
+                   rocksdb_column_family_handle_t ***extra_handles, size_t *nextra, char *err,
+                   size_t errlen)
+{
+    d->opts = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(d->opts, 1);
+    rocksdb_options_set_create_missing_column_families(d->opts, 1);
+    rocksdb_options_increase_parallelism(d->opts, 2);
+    rocksdb_options_set_max_background_jobs(d->opts, 2);
+    if (memory) {
+        d->env = rocksdb_create_mem_env();
+        rocksdb_options_set_env(d->opts, d->env);
+    }
+    size_t nlisted = 0;
+    char *rerr = NULL;
+    char **listed = memory ? NULL : rocksdb_list_column_families(d->opts, path, &nlisted, &rerr);
+    if (rerr) { /* a new database: nothing to list */
+        rocksdb_free(rerr);
+        rerr = NULL;
+        if (listed) /* the C API allocates the (empty) array even on error */
+            rocksdb_list_column_families_destroy(listed, 0);
+        listed = NULL;
+        nlisted = 0;
+    }
+    size_t total = 2;
+    for (size_t i = 0; i < nlisted; i++)
+        if (strcmp(listed[i], "default") && strcmp(listed[i], "meta"))
+            total++;
+    const char **names = calloc(total, sizeof *names);
+    const rocksdb_options_t **cfo = calloc(total, sizeof *cfo);
+    rocksdb_column_family_handle_t **handles = calloc(total, sizeof *handles);
+    names[0] = "default";
+    names[1] = "meta";
+    size_t k = 2;
+    for (size_t i = 0; i < nlisted; i++)
+        if (strcmp(listed[i], "default") && strcmp(listed[i], "meta"))
+            names[k++] = listed[i];
+    for (size_t i = 0; i < total; i++)
+        cfo[i] = d->opts;
+    d->db = rocksdb_open_column_families(d->opts, path, (int)total, names, cfo, handles, &rerr);
+    if (rerr) {
+        snprintf(err, errlen, "cannot open store %s: %s", path, rerr);
+        rocksdb_free(rerr);
+        if (listed)
+            rocksdb_list_column_families_destroy(listed, nlisted);
+        free(names);
+        free(cfo);
+        free(handles);
+        return -1;
+    }
+    d->cf_default = handles[0];
+    d->cf_meta = handles[1];
+    d->batch = rocksdb_writebatch_create();
+    *nextra = total - 2;
+    *extra_names = calloc(total, sizeof **extra_names);
+    *extra_handles = calloc(total, sizeof **extra_handles);
+    for (size_t i = 2; i < total; i++) {
+        (*extra_names)[i - 2] = strdup(names[i]);
+        (*extra_handles)[i - 2] = handles[i];
+    }
+    if (listed)
+        rocksdb_list_column_families_destroy(listed, nlisted);
+    free(names);
+    free(cfo);
+    free(handles);
+    return 0;
+}
+
+static int registry_insert(store *st, stream *s)
+{
+    if (st->nstreams == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 16;
+        stream **n = realloc(st->streams, cap * sizeof *n);
+        if (!n)
+            return -1;
+        st->streams = n;
+        st->cap = cap;
+    }
+    size_t i = st->nstreams;
+    while (i > 0 && strcmp(st->streams[i - 1]->cfg.name, s->cfg.name) > 0) {
+        st->streams[i] = st->streams[i - 1];
+        i--;
+    }
+    st->streams[i] = s;
+    st->nstreams++;
+    return 0;
+}
+
+static void registry_remove(store *st, stream *s)
+{
+    for (size_t i = 0; i < st->nstreams; i++) {
+        if (st->streams[i] == s) {
+            memmove(st->streams + i, st->streams + i + 1, (st->nstreams - i - 1) * sizeof *st->streams);
+            st->nstreams--;
+            return;
+        }
+    }
+}
+
+static rocksdb_column_family_handle_t *create_cf(store_db *d, const char *name, char *err, size_t errlen)
+{
+    char *rerr = NULL;
+    rocksdb_column_family_handle_t *h = rocksdb_create_column_family(d->db, d->opts, name, &rerr);
+    if (rerr) {
+        snprintf(err, errlen, "cannot create column family %s: %s", name, rerr);
+        rocksdb_free(rerr);
+        return NULL;
+    }
+    return h;
+}
+
+/* Loads the stream definitions from meta and attaches their column families. */
+static int load_streams(store *st, char **names, rocksdb_column_family_handle_t **handles,
+                        size_t n, char *err, size_t errlen)
+{
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(st->file.db, st->ropts, st->file.cf_meta);
+    size_t plen = strlen(META_STREAM_PREFIX);
+    int rc = 0;
+    int64_t now = now_ns();
+    for (rocksdb_iter_seek(it, META_STREAM_PREFIX, plen); rocksdb_iter_valid(it) && rc == 0;
+         rocksdb_iter_next(it)) {
+        size_t klen, vlen;
+        const char *k = rocksdb_iter_key(it, &klen);
+        if (klen < plen || memcmp(k, META_STREAM_PREFIX, plen) != 0)
+            break;
+        const char *v = rocksdb_iter_value(it, &vlen);
+        json_error_t jerr;
+        json_t *j = json_loadb(v, vlen, 0, &jerr);
+        stream_config cfg;
+        jserr e;
+        if (!j || stream_config_from_json(j, &cfg, &e) < 0) {
+            snprintf(err, errlen, "stream definition %.*s is unreadable", (int)klen, k);
+            json_decref(j);
+            rc = -1;
+            break;
+        }
+        json_decref(j);
+        char cfname[300];
+        snprintf(cfname, sizeof cfname, CF_STREAM_PREFIX "%s", cfg.name);
+        bool memory = cfg.storage == STREAM_STORAGE_MEMORY;
+        store_db *d = memory ? &st->mem : &st->file;
+        rocksdb_column_family_handle_t *h = NULL;
+        if (!memory) {
+            for (size_t i = 0; i < n; i++)
+                if (names[i] && strcmp(names[i], cfname) == 0) {
+                    h = handles[i];
+                    handles[i] = NULL;
+                    free(names[i]);
+                    names[i] = NULL;
+                }
+        }
+        if (!h)
+            h = create_cf(d, cfname, err, errlen);
+        stream *s = h ? stream_new(st, d, h, cfname, &cfg) : NULL;
+        stream_config_free(&cfg);
+        if (!s || stream_load(s, now, err, errlen) < 0 || registry_insert(st, s) < 0) {
+            if (s)
+                stream_free(s);
+            else if (h)
+                rocksdb_column_family_handle_destroy(h);
+            rc = -1;
+        }
+    }
+    rocksdb_iter_destroy(it);
+    /* column families with no definition are leftovers of an interrupted delete */
+    for (size_t i = 0; i < n; i++) {
+        if (handles[i]) {
+            char *rerr = NULL;
+            rocksdb_drop_column_family(st->file.db, handles[i], &rerr);
+            rocksdb_free(rerr);
+            rocksdb_column_family_handle_destroy(handles[i]);
+        }
+        free(names[i]);
+    }
+    return rc;
+}
+
+store *store_open(const store_options *o, char *err, size_t errlen)
+{
+    if (mkdir_p(o->dir, err, errlen) < 0)
         return NULL;
     store *st = calloc(1, sizeof *st);
     if (!st) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    st->dir = strdup(dir);
+    st->dir = strdup(o->dir);
+    st->sync_always = o->sync_always;
+    st->sync_interval_ms = o->sync_interval_ms;
+    st->wopts = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_set_sync(st->wopts, o->sync_always);
+    st->ropts = rocksdb_readoptions_create();
     char path[4096];
-    snprintf(path, sizeof path, "%s/rocksdb", dir);
-
-    st->opts = rocksdb_options_create();
-    rocksdb_options_set_create_if_missing(st->opts, 1);
-    rocksdb_options_set_create_missing_column_families(st->opts, 1);
-    rocksdb_options_increase_parallelism(st->opts, 2);
-
-    const char *names[2] = {"default", "meta"};
-    const rocksdb_options_t *cf_opts[2] = {st->opts, st->opts};
-    rocksdb_column_family_handle_t *handles[2] = {0};
-    char *rerr = NULL;
-    st->db = rocksdb_open_column_families(st->opts, path, 2, names, cf_opts, handles, &rerr);
-    if (rerr) {
-        snprintf(err, errlen, "cannot open store %s: %s", path, rerr);
-        rocksdb_free(rerr);
-        rocksdb_options_destroy(st->opts);
-        free(st->dir);
-        free(st);
+    snprintf(path, sizeof path, "%s/rocksdb", o->dir);
+    char **names = NULL, **mnames = NULL;
+    rocksdb_column_family_handle_t **handles = NULL, **mhandles = NULL;
+    size_t n = 0, mn = 0;
+    if (db_open(&st->file, path, false, &names, &handles, &n, err, errlen) < 0 ||
+        db_open(&st->mem, "/weir-memory", true, &mnames, &mhandles, &mn, err, errlen) < 0) {
+        store_close(st);
         return NULL;
     }
-    st->cf_default = handles[0];
-    st->cf_meta = handles[1];
+    free(mnames);
+    free(mhandles);
+    int rc = load_streams(st, names, handles, n, err, errlen);
+    free(names);
+    free(handles);
+    if (rc < 0) {
+        store_close(st);
+        return NULL;
+    }
     return st;
 }
 
@@ -82,10 +289,19 @@ void store_close(store *st)
 {
     if (!st)
         return;
-    rocksdb_column_family_handle_destroy(st->cf_default);
-    rocksdb_column_family_handle_destroy(st->cf_meta);
-    rocksdb_close(st->db);
-    rocksdb_options_destroy(st->opts);
+    char err[256];
+    if (st->file.db)
+        store_commit(st, err, sizeof err);
+    for (size_t i = 0; i < st->nstreams; i++)
+        stream_free(st->streams[i]);
+    free(st->streams);
+    db_close(&st->file);
+    db_close(&st->mem);
+    if (st->wopts)
+        rocksdb_writeoptions_destroy(st->wopts);
+    if (st->ropts)
+        rocksdb_readoptions_destroy(st->ropts);
+    free(st->werr);
     free(st->dir);
     free(st);
 }
@@ -93,4 +309,267 @@ void store_close(store *st)
 const char *store_dir(const store *st)
 {
     return st->dir;
+}
+
+int store_set_werr(store *st, const char *why)
+{
+    if (!st->werr)
+        st->werr = strdup(why && *why ? why : "write failed");
+    return -1;
+}
+
+int store_check_werr(store *st, jserr *err)
+{
+    if (!st->werr)
+        return 0;
+    jserr_set(err, JSERR_STREAM_STORE_FAILED, "err", st->werr, NULL);
+    return -1;
+}
+
+static int db_commit(store *st, store_db *d)
+{
+    if (!d->pending)
+        return 0;
+    char *rerr = NULL;
+    rocksdb_write(d->db, st->wopts, d->batch, &rerr);
+    if (rerr) {
+        store_set_werr(st, rerr);
+        rocksdb_free(rerr);
+        return -1;
+    }
+    rocksdb_writebatch_clear(d->batch);
+    d->pending = false;
+    return 0;
+}
+
+int store_commit(store *st, char *err, size_t errlen)
+{
+    for (size_t i = 0; !st->werr && i < st->nstreams; i++)
+        if (st->streams[i]->npend_del || st->streams[i]->npending)
+            stream_flush_deletes(st->streams[i]);
+    if (!st->werr && db_commit(st, &st->mem) == 0 && db_commit(st, &st->file) == 0) {
+        for (size_t i = 0; i < st->nstreams; i++)
+            stream_clear_pending(st->streams[i]);
+        return 0;
+    }
+    snprintf(err, errlen, "%s", st->werr);
+    return -1;
+}
+
+int store_make_readable(store *st)
+{
+    char err[256];
+    return store_commit(st, err, sizeof err);
+}
+
+bool store_has_pending(const store *st)
+{
+    return st->file.pending || st->mem.pending;
+}
+
+int store_sync(store *st)
+{
+    char *rerr = NULL;
+    rocksdb_flush_wal(st->file.db, 1, &rerr);
+    if (rerr) {
+        rocksdb_free(rerr);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------- registry ---------------- */
+
+stream *store_stream_find(store *st, const char *name)
+{
+    size_t lo = 0, hi = st->nstreams;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(st->streams[mid]->cfg.name, name);
+        if (c == 0)
+            return st->streams[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+stream *store_stream_for_subject(store *st, const char *subject, size_t len)
+{
+    for (size_t i = 0; i < st->nstreams; i++) {
+        stream *s = st->streams[i];
+        for (size_t j = 0; j < s->cfg.nsubjects; j++)
+            if (subject_matches(s->cfg.subjects[j], strlen(s->cfg.subjects[j]), subject, len))
+                return s;
+    }
+    return NULL;
+}
+
+size_t store_stream_count(const store *st)
+{
+    return st->nstreams;
+}
+
+stream *store_stream_at(store *st, size_t i)
+{
+    return i < st->nstreams ? st->streams[i] : NULL;
+}
+
+static bool overlaps_other(store *st, const stream_config *cfg, const stream *self)
+{
+    for (size_t i = 0; i < st->nstreams; i++) {
+        stream *o = st->streams[i];
+        if (o != self && stream_config_subjects_overlap(cfg, &o->cfg))
+            return true;
+    }
+    return false;
+}
+
+/* Writes the definition synchronously: a stream exists once its definition is durable. */
+static int write_definition(store *st, const stream_config *cfg, jserr_id id, jserr *err)
+{
+    json_t *j = stream_config_to_json(cfg);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text) {
+        jserr_set(err, id, "err", "out of memory", NULL);
+        return -1;
+    }
+    char key[300];
+    int n = snprintf(key, sizeof key, META_STREAM_PREFIX "%s", cfg->name);
+    rocksdb_writeoptions_t *w = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_set_sync(w, 1);
+    char *rerr = NULL;
+    rocksdb_put_cf(st->file.db, w, st->file.cf_meta, key, (size_t)n, text, strlen(text), &rerr);
+    rocksdb_writeoptions_destroy(w);
+    free(text);
+    if (rerr) {
+        jserr_set(err, id, "err", rerr, NULL);
+        rocksdb_free(rerr);
+        return -1;
+    }
+    return 0;
+}
+
+int store_stream_create(store *st, const stream_config *cfg, stream **out, jserr *err)
+{
+    *out = NULL;
+    if (stream_config_check(cfg, err) < 0)
+        return -1;
+    stream *existing = store_stream_find(st, cfg->name);
+    if (existing) {
+        if (stream_config_equal(&existing->cfg, cfg)) {
+            *out = existing;
+            return 0;
+        }
+        jserr_set(err, JSERR_STREAM_NAME_EXIST, NULL);
+        return -1;
+    }
+    if (overlaps_other(st, cfg, NULL)) {
+        jserr_set(err, JSERR_STREAM_SUBJECT_OVERLAP, NULL);
+        return -1;
+    }
+    char cfname[300], why[512];
+    snprintf(cfname, sizeof cfname, CF_STREAM_PREFIX "%s", cfg->name);
+    store_db *d = cfg->storage == STREAM_STORAGE_MEMORY ? &st->mem : &st->file;
+    if (store_commit(st, why, sizeof why) < 0) {
+        jserr_set(err, JSERR_STREAM_CREATE, "err", why, NULL);
+        return -1;
+    }
+    rocksdb_column_family_handle_t *h = create_cf(d, cfname, why, sizeof why);
+    if (!h) {
+        jserr_set(err, JSERR_STREAM_CREATE, "err", why, NULL);
+        return -1;
+    }
+    stream *s = stream_new(st, d, h, cfname, cfg);
+    if (!s) {
+        char *rerr = NULL;
+        rocksdb_drop_column_family(d->db, h, &rerr);
+        rocksdb_free(rerr);
+        rocksdb_column_family_handle_destroy(h);
+        jserr_set(err, JSERR_STREAM_CREATE, "err", "out of memory", NULL);
+        return -1;
+    }
+    jserr_clear(err);
+    if (write_definition(st, cfg, JSERR_STREAM_CREATE, err) < 0 || registry_insert(st, s) < 0) {
+        char *rerr = NULL;
+        rocksdb_drop_column_family(d->db, h, &rerr);
+        rocksdb_free(rerr);
+        stream_free(s);
+        if (!err->code)
+            jserr_set(err, JSERR_STREAM_CREATE, "err", "out of memory", NULL);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+int store_stream_update(store *st, stream *s, const stream_config *cfg, jserr *err)
+{
+    if (stream_config_check_update(&s->cfg, cfg, err) < 0)
+        return -1;
+    if (overlaps_other(st, cfg, s)) {
+        jserr_set(err, JSERR_STREAM_SUBJECT_OVERLAP, NULL);
+        return -1;
+    }
+    if (store_check_werr(st, err) < 0)
+        return -1;
+    stream_config next;
+    if (stream_config_copy(&next, cfg) < 0) {
+        jserr_set(err, JSERR_STREAM_UPDATE, "err", "out of memory", NULL);
+        return -1;
+    }
+    stream_config_seal(&next);
+    if (write_definition(st, &next, JSERR_STREAM_UPDATE, err) < 0) {
+        stream_config_free(&next);
+        return -1;
+    }
+    stream_config_free(&s->cfg);
+    s->cfg = next;
+    bool track = next.max_msgs_per_subject > 0 && next.max_msgs_per_subject <= STREAM_TRACK_SEQS_MAX;
+    if (track != s->track_seqs) {
+        /* the per-subject sequence lists are only exact when built from every record */
+        s->track_seqs = track;
+        if (stream_rebuild_index(s) < 0) {
+            store_check_werr(st, err);
+            return -1;
+        }
+    }
+    stream_enforce_limits(s);
+    if (s->cfg.max_age_ns > 0)
+        stream_expire(s, now_ns());
+    return 0;
+}
+
+int store_stream_delete(store *st, stream *s, jserr *err)
+{
+    char why[512];
+    if (store_commit(st, why, sizeof why) < 0) {
+        jserr_set(err, JSERR_STREAM_DELETE, "err", why, NULL);
+        return -1;
+    }
+    char key[300];
+    int n = snprintf(key, sizeof key, META_STREAM_PREFIX "%s", s->cfg.name);
+    char *rerr = NULL;
+    rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+    rocksdb_writebatch_delete_cf(b, st->file.cf_meta, key, (size_t)n);
+    n = snprintf(key, sizeof key, META_SEQSTATE_PREFIX "%s", s->cfg.name);
+    rocksdb_writebatch_delete_cf(b, st->file.cf_meta, key, (size_t)n);
+    rocksdb_writeoptions_t *w = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_set_sync(w, 1);
+    rocksdb_write(st->file.db, w, b, &rerr);
+    rocksdb_writeoptions_destroy(w);
+    rocksdb_writebatch_destroy(b);
+    if (rerr) {
+        jserr_set(err, JSERR_STREAM_DELETE, "err", rerr, NULL);
+        rocksdb_free(rerr);
+        return -1;
+    }
+    rocksdb_drop_column_family(s->db->db, s->cf, &rerr);
+    rocksdb_free(rerr); /* a leftover family is dropped at the next open */
+    registry_remove(st, s);
+    stream_free(s);
+    return 0;
 }

@@ -119,7 +119,8 @@ int stream_append(stream *s, const char *subject, size_t subject_len, const char
 int stream_get(stream *s, uint64_t seq, stream_msg *out, jserr *err);
 /* The first message at or after seq whose subject matches filter (NULL or ">" = any). */
 int stream_get_next(stream *s, uint64_t seq, const char *filter, stream_msg *out, jserr *err);
-/* The last message on a literal subject, or on the last subject matching a wildcard filter. */
+/* The last message on a literal subject, or the newest matching a wildcard filter (NULL or ">":
+ * the newest in the stream). */
 int stream_get_last(stream *s, const char *subject, stream_msg *out, jserr *err);
 /* The first sequence whose timestamp is >= ts_ns (last_seq + 1 when none). */
 uint64_t stream_seq_for_time(stream *s, int64_t ts_ns);
@@ -131,17 +132,24 @@ void stream_subject_totals(stream *s, const char *filter,
                            void (*fn)(const char *subject, size_t len, uint64_t count, void *arg),
                            void *arg);
 
-/* Deletes one message; with erase, its bytes are overwritten so they do not stay on disk.
- * Returns 0, or -1 (JSERR_NO_MESSAGE_FOUND, or deny_delete's error). */
+/* Deletes one message; with erase, the batch is committed and the record's key range compacted
+ * so its bytes do not stay in the table files. Returns 0, or -1 with nats-server's error:
+ * JSERR_STREAM_SEALED, JSERR_STREAM_MSG_DELETE_FAILED ("message delete not permitted" with
+ * deny_delete; for a file stream "no message found" / "stream store EOF" outside first..last),
+ * or JSERR_SEQUENCE_NOT_FOUND. */
 int stream_delete_msg(stream *s, uint64_t seq, bool erase, jserr *err);
 
 typedef struct stream_purge_req {
     const char *filter; /* NULL = all subjects */
-    uint64_t seq;       /* > 0: purge messages below seq (not including) */
-    uint64_t keep;      /* > 0: keep the newest `keep` messages (per subject when filtered) */
+    uint64_t seq;       /* > 0: purge messages below seq (not including); beyond the end, the
+                           next message gets sequence seq */
+    uint64_t keep;      /* > 0: keep the newest `keep` of the messages matching the filter,
+                           counted together (nats-server's PurgeEx), not per subject */
 } stream_purge_req;
 
-/* Purges per nats-server's extended purge (ADR-10). *purged receives the count. */
+/* Purges per nats-server's extended purge (ADR-10). *purged receives the count. Errors:
+ * JSERR_STREAM_SEALED, JSERR_STREAM_PURGE_FAILED (deny_purge), JSERR_BAD_REQUEST (both seq and
+ * keep), JSERR_STREAM_GENERAL_ERROR (a write error). */
 int stream_purge(stream *s, const stream_purge_req *req, uint64_t *purged, jserr *err);
 
 #endif

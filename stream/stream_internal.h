@@ -7,10 +7,12 @@
  * in-memory state at once. Until store_commit writes the batch, a stream remembers:
  *   - `pending`: the appends in the batch (ascending sequences, all above every committed
  *     record, since sequences only grow), with what removing one needs (subject, size);
- *   - `pend_del`: the committed records deleted in the batch (ascending).
+ *   - `pend_del`: the committed records deleted since (ascending).
  * Reads of committed records go straight to the database, skipping `pend_del`; a read that
  * needs a pending append commits first. So the hot path (append, then trim the oldest under a
- * limit) never forces a commit.
+ * limit) never forces a commit. The deletes themselves are written into the batch at commit,
+ * in sequence order after the appends: RocksDB's memtable inserts runs of ascending keys far
+ * faster than puts at the tail interleaved with deletes at the head.
  */
 #ifndef WEIR_STREAM_INTERNAL_H
 #define WEIR_STREAM_INTERNAL_H
@@ -122,6 +124,11 @@ struct stream {
     size_t npending, pending_cap;
     uint64_t *pend_del;
     size_t npend_del, pend_del_cap;
+    /* Trimming under a limit reads the oldest records one after the other: an iterator kept
+     * between calls reads them sequentially instead of one point lookup each. It sees the
+     * records committed when it was created (records never change, so that is enough for the
+     * live ones it finds); store_commit drops it so it pins no memtable for long. */
+    rocksdb_iterator_t *head_it;
 };
 
 /* ---- store.c ---- */
@@ -149,11 +156,16 @@ int stream_remove_seq(stream *s, uint64_t seq);
 /* Same, for a committed message whose record the caller has just read (m from a database
  * read that honoured pend_del). */
 void stream_remove_known(stream *s, const msg_info *m);
+/* Takes a committed message out of the counts and the index only (the caller deletes its
+ * record and moves first_seq). */
+void stream_account_remove(stream *s, const msg_info *m);
 /* Throws away the in-memory state of stored messages (index, counts) keeping the sequences. */
 void stream_reset_index(stream *s);
 /* Rebuilds the in-memory index and counts from the committed records (after a commit). */
 int stream_rebuild_index(stream *s);
-/* Called by store_commit once the batch is written. */
+/* Called by store_commit: writes the pending deletes into the batch (before the write), then
+ * forgets the pending lists (after it succeeded). */
+void stream_flush_deletes(stream *s);
 void stream_clear_pending(stream *s);
 bool stream_is_pend_del(const stream *s, uint64_t seq);
 /* The first sequence of a subject (scanning when it went stale); 0 when none. */
@@ -174,8 +186,11 @@ void stream_save_seq_state(stream *s);
 int stream_read(stream *s, uint64_t seq, stream_msg *out);
 /* Reads the first record at or after seq (pending or committed); returns 0 or -1. */
 int stream_read_from(stream *s, uint64_t seq, stream_msg *out);
-/* Same without copying: calls fn with the decoded record (valid during the call only). */
+/* Same without copying and without committing: the sequence, timestamp and size of that
+ * message in *out (out->subject is NULL). 0 or -1. */
 int stream_peek_from(stream *s, uint64_t seq, msg_info *out);
+/* Makes state.first_ts_ns exact (it is read lazily after the first message went). */
+void stream_load_first_ts(stream *s);
 /* Decodes a database value into a msg_info (size computed); 0 or -1. */
 int stream_decode_info(const stream *s, uint64_t seq, const char *val, size_t vlen,
                        record_view *r, msg_info *out);
@@ -185,6 +200,9 @@ int stream_decode_info(const stream *s, uint64_t seq, const char *val, size_t vl
 void stream_enforce_limits(stream *s);
 
 /* ---- stream_purge.c ---- */
+/* A purge without the permission checks (rollups use it). 0, or -1 with why (a write error). */
+int stream_purge_apply(stream *s, const stream_purge_req *req, uint64_t *purged, char *why,
+                       size_t whylen);
 /* Enforces max_age and TTLs on one stream; returns the next time something expires. */
 int64_t stream_expire(stream *s, int64_t now_ns);
 

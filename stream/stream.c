@@ -1,0 +1,692 @@
+/*
+ * stream.c — a stream's in-memory state and the primitives that keep it and storage in step:
+ * accounting of stored messages, the per-subject index, the lists of pending changes (see
+ * stream_internal.h), removal of one message, the dedup window and the TTL heap. Reads live in
+ * stream_read.c, appends in stream_append.c, purges and expiry in stream_purge.c, rebuilding at
+ * open in stream_load.c.
+ */
+#include "stream_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/subject.h"
+
+stream *stream_new(store *st, store_db *db, rocksdb_column_family_handle_t *cf, const char *cf_name,
+                   const stream_config *cfg)
+{
+    stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    if (stream_config_copy(&s->cfg, cfg) < 0 || !(s->cf_name = strdup(cf_name))) {
+        stream_config_free(&s->cfg);
+        free(s);
+        return NULL;
+    }
+    s->st = st;
+    s->db = db;
+    s->cf = cf;
+    strmap_init(&s->subjects);
+    strmap_init(&s->dedup);
+    s->track_seqs = cfg->max_msgs_per_subject > 0 && cfg->max_msgs_per_subject <= STREAM_TRACK_SEQS_MAX;
+    uint64_t first = cfg->first_seq > 0 ? cfg->first_seq : 1;
+    s->state.first_seq = first;
+    s->state.last_seq = first - 1;
+    s->first_ts_known = true;
+    return s;
+}
+
+static void subjects_clear(stream *s)
+{
+    for (size_t i = 0; i < s->subjects.cap; i++) {
+        subj_entry *e = s->subjects.slots[i].key ? s->subjects.slots[i].value : NULL;
+        if (e) {
+            free(e->seqs);
+            free(e);
+        }
+    }
+    strmap_free(&s->subjects);
+    strmap_init(&s->subjects);
+}
+
+void stream_dedup_clear(stream *s)
+{
+    for (size_t i = 0; i < s->dedup.cap; i++)
+        if (s->dedup.slots[i].key)
+            free(s->dedup.slots[i].value);
+    strmap_free(&s->dedup);
+    strmap_init(&s->dedup);
+    for (size_t i = 0; i < s->fifo_len; i++)
+        free(s->fifo[(s->fifo_head + i) % s->fifo_cap].id);
+    free(s->fifo);
+    s->fifo = NULL;
+    s->fifo_head = s->fifo_len = s->fifo_cap = 0;
+}
+
+void stream_free(stream *s)
+{
+    if (!s)
+        return;
+    subjects_clear(s);
+    stream_dedup_clear(s);
+    free(s->last_msg_id);
+    free(s->ttl);
+    free(s->pending);
+    free(s->pend_del);
+    if (s->head_it)
+        rocksdb_iter_destroy(s->head_it);
+    if (s->cf)
+        rocksdb_column_family_handle_destroy(s->cf);
+    free(s->cf_name);
+    stream_config_free(&s->cfg);
+    free(s);
+}
+
+const char *stream_name(const stream *s)
+{
+    return s->cfg.name;
+}
+
+const stream_config *stream_get_config(const stream *s)
+{
+    return &s->cfg;
+}
+
+uint64_t stream_msg_size(const stream *s, size_t subject_len, size_t hdr_len, size_t data_len)
+{
+    if (s->cfg.storage == STREAM_STORAGE_MEMORY)
+        return subject_len + hdr_len + data_len + 16;
+    /* nats-server's file store record: length, sequence, timestamp, subject length, subject,
+     * [header length, header], payload, hash */
+    return 22 + subject_len + (hdr_len ? 4 + hdr_len : 0) + data_len + 8;
+}
+
+/* ---------------- pending changes ---------------- */
+
+static pending_msg *pending_find(stream *s, uint64_t seq)
+{
+    size_t lo = 0, hi = s->npending;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->pending[mid].seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < s->npending && s->pending[lo].seq == seq && !s->pending[lo].removed)
+        return &s->pending[lo];
+    return NULL;
+}
+
+static void pending_push(stream *s, uint64_t seq, subj_entry *e, uint64_t size, int64_t ts)
+{
+    if (s->npending == s->pending_cap) {
+        size_t cap = s->pending_cap ? s->pending_cap * 2 : 64;
+        pending_msg *n = realloc(s->pending, cap * sizeof *n);
+        if (!n)
+            abort(); /* state and batch must stay in step */
+        s->pending = n;
+        s->pending_cap = cap;
+    }
+    s->pending[s->npending++] = (pending_msg){seq, e, size, ts, false};
+}
+
+static size_t pend_del_pos(const stream *s, uint64_t seq)
+{
+    size_t lo = 0, hi = s->npend_del;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->pend_del[mid] < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+bool stream_is_pend_del(const stream *s, uint64_t seq)
+{
+    if (s->npend_del == 0 || seq > s->pend_del[s->npend_del - 1] || seq < s->pend_del[0])
+        return false;
+    size_t i = pend_del_pos(s, seq);
+    return i < s->npend_del && s->pend_del[i] == seq;
+}
+
+static void pend_del_add(stream *s, uint64_t seq)
+{
+    if (s->npend_del == s->pend_del_cap) {
+        size_t cap = s->pend_del_cap ? s->pend_del_cap * 2 : 64;
+        uint64_t *n = realloc(s->pend_del, cap * sizeof *n);
+        if (!n)
+            abort();
+        s->pend_del = n;
+        s->pend_del_cap = cap;
+    }
+    size_t i = s->npend_del && seq < s->pend_del[s->npend_del - 1] ? pend_del_pos(s, seq) : s->npend_del;
+    memmove(s->pend_del + i + 1, s->pend_del + i, (s->npend_del - i) * sizeof *s->pend_del);
+    s->pend_del[i] = seq;
+    s->npend_del++;
+}
+
+/* Runs at least this long of consecutive deleted sequences (trimming under a limit) go as one
+ * range delete: far cheaper for RocksDB's memtable than one delete per record. */
+#define RANGE_DELETE_MIN 32
+
+void stream_flush_deletes(stream *s)
+{
+    uint8_t key[RECORD_KEY_SIZE], end[RECORD_KEY_SIZE];
+    for (size_t i = 0; i < s->npend_del;) {
+        size_t j = i + 1;
+        while (j < s->npend_del && s->pend_del[j] == s->pend_del[j - 1] + 1)
+            j++;
+        if (j - i >= RANGE_DELETE_MIN) {
+            record_key(s->pend_del[i], key);
+            record_key(s->pend_del[j - 1] + 1, end);
+            rocksdb_writebatch_delete_range_cf(s->db->batch, s->cf, (const char *)key, sizeof key,
+                                               (const char *)end, sizeof end);
+        } else {
+            for (size_t k = i; k < j; k++) {
+                record_key(s->pend_del[k], key);
+                rocksdb_writebatch_delete_cf(s->db->batch, s->cf, (const char *)key, sizeof key);
+            }
+        }
+        i = j;
+    }
+    for (size_t i = 0; i < s->npending; i++) {
+        if (s->pending[i].removed) {
+            record_key(s->pending[i].seq, key);
+            rocksdb_writebatch_delete_cf(s->db->batch, s->cf, (const char *)key, sizeof key);
+        }
+    }
+}
+
+void stream_clear_pending(stream *s)
+{
+    s->npending = 0;
+    s->npend_del = 0;
+    if (s->head_it) {
+        rocksdb_iter_destroy(s->head_it);
+        s->head_it = NULL;
+    }
+}
+
+/* ---------------- per-subject index ---------------- */
+
+subj_entry *stream_subject_get(stream *s, const char *subject, size_t len, bool create)
+{
+    subj_entry *e = strmap_get(&s->subjects, subject, len);
+    if (!e && create) {
+        e = calloc(1, sizeof *e);
+        if (!e || strmap_put(&s->subjects, subject, len, e) < 0)
+            abort(); /* the index must stay exact; without memory we cannot continue */
+        e->subject = strmap_stored_key(&s->subjects, subject, len);
+        e->subject_len = len;
+    }
+    return e;
+}
+
+static void seqs_push(subj_entry *e, uint64_t seq)
+{
+    if (e->nseqs == e->seqs_cap) {
+        size_t cap = e->seqs_cap ? e->seqs_cap * 2 : 4;
+        uint64_t *n = realloc(e->seqs, cap * sizeof *n);
+        if (!n)
+            abort();
+        e->seqs = n;
+        e->seqs_cap = cap;
+    }
+    size_t i = e->nseqs;
+    while (i > 0 && e->seqs[i - 1] > seq) {
+        e->seqs[i] = e->seqs[i - 1];
+        i--;
+    }
+    e->seqs[i] = seq;
+    e->nseqs++;
+}
+
+static void seqs_remove(subj_entry *e, uint64_t seq)
+{
+    size_t lo = 0, hi = e->nseqs;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (e->seqs[mid] < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < e->nseqs && e->seqs[lo] == seq) {
+        memmove(e->seqs + lo, e->seqs + lo + 1, (e->nseqs - lo - 1) * sizeof *e->seqs);
+        e->nseqs--;
+    }
+}
+
+subj_entry *stream_account_add(stream *s, uint64_t seq, const char *subject, size_t subject_len,
+                               uint64_t size, int64_t ts_ns)
+{
+    subj_entry *e = stream_subject_get(s, subject, subject_len, true);
+    if (e->count == 0 || seq < e->first) {
+        e->first = seq;
+        e->first_stale = false;
+    }
+    if (e->count == 0 || seq > e->last) {
+        e->last = seq;
+        e->last_stale = false;
+    }
+    e->count++;
+    if (s->track_seqs)
+        seqs_push(e, seq);
+    if (s->state.msgs == 0 || seq < s->state.first_seq) {
+        s->state.first_seq = seq;
+        s->state.first_ts_ns = ts_ns;
+        s->first_ts_known = true;
+    }
+    if (seq >= s->state.last_seq) {
+        s->state.last_seq = seq;
+        s->state.last_ts_ns = ts_ns;
+    }
+    s->state.msgs++;
+    s->state.bytes += size;
+    return e;
+}
+
+subj_entry *stream_store_record(stream *s, uint64_t seq, const record_view *r)
+{
+    size_t rlen = record_size(r->subject_len, r->hdr_len, r->data_len);
+    uint8_t stackbuf[4096];
+    uint8_t *buf = rlen <= sizeof stackbuf ? stackbuf : malloc(rlen);
+    if (!buf)
+        abort();
+    record_encode(buf, r);
+    uint8_t key[RECORD_KEY_SIZE];
+    record_key(seq, key);
+    rocksdb_writebatch_put_cf(s->db->batch, s->cf, (const char *)key, sizeof key,
+                              (const char *)buf, rlen);
+    s->db->pending = true;
+    if (buf != stackbuf)
+        free(buf);
+    uint64_t size = stream_msg_size(s, r->subject_len, r->hdr_len, r->data_len);
+    subj_entry *e = stream_account_add(s, seq, r->subject, r->subject_len, size, r->ts_ns);
+    pending_push(s, seq, e, size, r->ts_ns);
+    return e;
+}
+
+/* Takes one message out of the counts and the per-subject index (not out of storage, and
+ * without moving first_seq). */
+static void account_remove(stream *s, uint64_t seq, subj_entry *e, uint64_t size)
+{
+    s->state.msgs--;
+    s->state.bytes -= size;
+    if (!e)
+        return;
+    e->count--;
+    if (e->count == 0) {
+        free(e->seqs);
+        strmap_remove(&s->subjects, e->subject, e->subject_len); /* frees e->subject */
+        free(e);
+        return;
+    }
+    if (s->track_seqs) {
+        seqs_remove(e, seq);
+        if (e->nseqs) {
+            e->first = e->seqs[0];
+            e->last = e->seqs[e->nseqs - 1];
+            e->first_stale = e->last_stale = false;
+        }
+        return;
+    }
+    if (seq == e->first)
+        e->first_stale = true;
+    if (seq == e->last)
+        e->last_stale = true;
+}
+
+/* first_seq after the message at seq (the first one) went. */
+static void advance_first(stream *s, uint64_t seq)
+{
+    if (s->state.msgs == 0) {
+        s->state.first_seq = s->state.last_seq + 1;
+        s->state.first_ts_ns = 0;
+        s->first_ts_known = true;
+        return;
+    }
+    if (s->state.msgs == s->state.last_seq - seq) {
+        /* no gaps after seq: the next one is simply seq + 1 */
+        s->state.first_seq = seq + 1;
+        pending_msg *p = pending_find(s, seq + 1);
+        s->first_ts_known = p != NULL;
+        s->state.first_ts_ns = p ? p->ts_ns : 0;
+        return;
+    }
+    msg_info m;
+    if (stream_peek_from(s, seq + 1, &m) == 0) {
+        s->state.first_seq = m.seq;
+        s->state.first_ts_ns = m.ts_ns;
+        s->first_ts_known = true;
+    } else { /* cannot happen while the counts are exact */
+        s->state.first_seq = seq + 1;
+        s->first_ts_known = false;
+    }
+}
+
+/* The record's delete goes into the batch at commit (stream_flush_deletes). */
+static void remove_accounted(stream *s, uint64_t seq, subj_entry *e, uint64_t size, bool committed)
+{
+    s->db->pending = true;
+    if (committed)
+        pend_del_add(s, seq);
+    account_remove(s, seq, e, size);
+    if (s->state.msgs == 0 || seq == s->state.first_seq)
+        advance_first(s, seq);
+}
+
+void stream_account_remove(stream *s, const msg_info *m)
+{
+    account_remove(s, m->seq, strmap_get(&s->subjects, m->subject, m->subject_len), m->size);
+}
+
+void stream_remove_known(stream *s, const msg_info *m)
+{
+    subj_entry *e = strmap_get(&s->subjects, m->subject, m->subject_len);
+    remove_accounted(s, m->seq, e, m->size, true);
+}
+
+/* Removes the committed record at seq through the head iterator; false when it is not there
+ * (then the caller reads it the ordinary way). */
+static bool remove_via_head(stream *s, uint64_t seq)
+{
+    uint8_t key[RECORD_KEY_SIZE];
+    if (!s->head_it) {
+        s->head_it = rocksdb_create_iterator_cf(s->db->db, s->st->ropts, s->cf);
+        record_key(seq, key);
+        rocksdb_iter_seek(s->head_it, (const char *)key, sizeof key);
+    }
+    for (int steps = 0; rocksdb_iter_valid(s->head_it); steps++) {
+        size_t klen;
+        const char *k = rocksdb_iter_key(s->head_it, &klen);
+        uint64_t at = record_key_seq(k, klen);
+        if (!at || at > seq)
+            return false;
+        if (at == seq)
+            break;
+        if (steps == 8) { /* far behind: jump */
+            record_key(seq, key);
+            rocksdb_iter_seek(s->head_it, (const char *)key, sizeof key);
+        } else {
+            rocksdb_iter_next(s->head_it);
+        }
+    }
+    if (!rocksdb_iter_valid(s->head_it))
+        return false;
+    size_t vlen;
+    const char *v = rocksdb_iter_value(s->head_it, &vlen);
+    record_view r;
+    msg_info m;
+    if (stream_decode_info(s, seq, v, vlen, &r, &m) < 0)
+        return false;
+    stream_remove_known(s, &m);
+    return true;
+}
+
+int stream_remove_seq(stream *s, uint64_t seq)
+{
+    if (s->state.msgs == 0 || seq < s->state.first_seq || seq > s->state.last_seq)
+        return -1;
+    pending_msg *p = pending_find(s, seq);
+    if (p) {
+        p->removed = true;
+        remove_accounted(s, seq, p->subj, p->size, false);
+        return 0;
+    }
+    if (stream_is_pend_del(s, seq))
+        return -1;
+    if (seq == s->state.first_seq && remove_via_head(s, seq))
+        return 0;
+    stream_msg m;
+    if (stream_read(s, seq, &m) < 0)
+        return -1;
+    msg_info info = {.seq = seq, .subject = m.subject, .subject_len = m.subject_len,
+                     .size = stream_msg_size(s, m.subject_len, m.hdr_len, m.data_len)};
+    stream_remove_known(s, &info);
+    stream_msg_free(&m);
+    return 0;
+}
+
+void stream_reset_index(stream *s)
+{
+    subjects_clear(s);
+    s->state.msgs = 0;
+    s->state.bytes = 0;
+    s->state.first_seq = s->state.last_seq + 1;
+    s->state.first_ts_ns = 0;
+    s->first_ts_known = true;
+}
+
+int stream_rebuild_index(stream *s)
+{
+    if (store_make_readable(s->st) < 0)
+        return -1;
+    uint64_t last = s->state.last_seq;
+    int64_t last_ts = s->state.last_ts_ns;
+    stream_reset_index(s);
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db->db, s->st->ropts, s->cf);
+    for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+        size_t klen, vlen;
+        const char *k = rocksdb_iter_key(it, &klen);
+        uint64_t seq = record_key_seq(k, klen);
+        const char *v = rocksdb_iter_value(it, &vlen);
+        record_view r;
+        msg_info m;
+        if (!seq || stream_decode_info(s, seq, v, vlen, &r, &m) < 0)
+            continue;
+        stream_account_add(s, seq, r.subject, r.subject_len, m.size, r.ts_ns);
+    }
+    rocksdb_iter_destroy(it);
+    if (last >= s->state.last_seq) {
+        s->state.last_seq = last;
+        s->state.last_ts_ns = last_ts;
+    }
+    if (s->state.msgs == 0)
+        s->state.first_seq = s->state.last_seq + 1;
+    return 0;
+}
+
+/* ---------------- subject first / last ---------------- */
+
+/* Scans committed records from `from` up (or down) for the subject; then the pending appends. */
+static uint64_t scan_subject(stream *s, subj_entry *e, uint64_t from, bool forward)
+{
+    if (!forward) {
+        /* pending appends are newer than every committed record */
+        for (size_t i = s->npending; i-- > 0;)
+            if (!s->pending[i].removed && s->pending[i].subj == e && s->pending[i].seq <= from)
+                return s->pending[i].seq;
+    }
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db->db, s->st->ropts, s->cf);
+    uint8_t key[RECORD_KEY_SIZE];
+    record_key(from, key);
+    if (forward)
+        rocksdb_iter_seek(it, (const char *)key, sizeof key);
+    else
+        rocksdb_iter_seek_for_prev(it, (const char *)key, sizeof key);
+    uint64_t found = 0;
+    for (; rocksdb_iter_valid(it); forward ? rocksdb_iter_next(it) : rocksdb_iter_prev(it)) {
+        size_t klen, vlen;
+        const char *k = rocksdb_iter_key(it, &klen);
+        uint64_t seq = record_key_seq(k, klen);
+        if (!seq)
+            break;
+        if (stream_is_pend_del(s, seq))
+            continue;
+        const char *v = rocksdb_iter_value(it, &vlen);
+        record_view r;
+        if (record_decode((const uint8_t *)v, vlen, &r) == 0 && r.subject_len == e->subject_len &&
+            memcmp(r.subject, e->subject, e->subject_len) == 0) {
+            found = seq;
+            break;
+        }
+    }
+    rocksdb_iter_destroy(it);
+    if (!found && forward) {
+        for (size_t i = 0; i < s->npending; i++)
+            if (!s->pending[i].removed && s->pending[i].subj == e && s->pending[i].seq >= from)
+                return s->pending[i].seq;
+    }
+    return found;
+}
+
+uint64_t stream_subject_first(stream *s, subj_entry *e)
+{
+    if (!e->first_stale)
+        return e->first;
+    uint64_t seq = scan_subject(s, e, e->first, true);
+    if (seq) {
+        e->first = seq;
+        e->first_stale = false;
+    }
+    return seq;
+}
+
+uint64_t stream_subject_last(stream *s, subj_entry *e)
+{
+    if (!e->last_stale)
+        return e->last;
+    uint64_t seq = scan_subject(s, e, e->last, false);
+    if (seq) {
+        e->last = seq;
+        e->last_stale = false;
+    }
+    return seq;
+}
+
+/* ---------------- dedup window ---------------- */
+
+void stream_dedup_add(stream *s, const char *id, size_t len, uint64_t seq, int64_t ts_ns)
+{
+    if (s->cfg.duplicate_window_ns <= 0)
+        return;
+    if (s->fifo_len == s->fifo_cap) {
+        size_t cap = s->fifo_cap ? s->fifo_cap * 2 : 64;
+        dedup_fifo_item *n = malloc(cap * sizeof *n);
+        if (!n)
+            return;
+        for (size_t i = 0; i < s->fifo_len; i++)
+            n[i] = s->fifo[(s->fifo_head + i) % s->fifo_cap];
+        free(s->fifo);
+        s->fifo = n;
+        s->fifo_cap = cap;
+        s->fifo_head = 0;
+    }
+    char *copy = malloc(len + 1);
+    dedup_entry *d = strmap_get(&s->dedup, id, len);
+    bool fresh = d == NULL;
+    if (fresh)
+        d = malloc(sizeof *d);
+    if (!copy || !d || (fresh && strmap_put(&s->dedup, id, len, d) < 0)) {
+        free(copy);
+        if (fresh)
+            free(d);
+        return;
+    }
+    d->seq = seq;
+    d->ts_ns = ts_ns;
+    memcpy(copy, id, len);
+    copy[len] = 0;
+    s->fifo[(s->fifo_head + s->fifo_len) % s->fifo_cap] = (dedup_fifo_item){copy, len, ts_ns};
+    s->fifo_len++;
+}
+
+/* Forgets ids whose age reached the window (nats-server's purgeMsgIds: now - ts >= window). */
+void stream_dedup_expire(stream *s, int64_t now_ns)
+{
+    int64_t window = s->cfg.duplicate_window_ns;
+    while (s->fifo_len > 0) {
+        dedup_fifo_item *it = &s->fifo[s->fifo_head];
+        if (window > 0 && now_ns - it->ts_ns < window)
+            break;
+        dedup_entry *d = strmap_get(&s->dedup, it->id, it->len);
+        if (d && d->ts_ns == it->ts_ns) {
+            strmap_remove(&s->dedup, it->id, it->len);
+            free(d);
+        }
+        free(it->id);
+        s->fifo_head = (s->fifo_head + 1) % s->fifo_cap;
+        s->fifo_len--;
+    }
+}
+
+void stream_set_last_msg_id(stream *s, const char *id, size_t len)
+{
+    free(s->last_msg_id);
+    s->last_msg_id = NULL;
+    if (id && len) {
+        s->last_msg_id = malloc(len + 1);
+        if (s->last_msg_id) {
+            memcpy(s->last_msg_id, id, len);
+            s->last_msg_id[len] = 0;
+        }
+    }
+}
+
+/* ---------------- TTL heap ---------------- */
+
+void stream_ttl_push(stream *s, int64_t expires_ns, uint64_t seq)
+{
+    if (s->nttl == s->ttl_cap) {
+        size_t cap = s->ttl_cap ? s->ttl_cap * 2 : 64;
+        ttl_item *n = realloc(s->ttl, cap * sizeof *n);
+        if (!n)
+            abort();
+        s->ttl = n;
+        s->ttl_cap = cap;
+    }
+    size_t i = s->nttl++;
+    s->ttl[i] = (ttl_item){expires_ns, seq};
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (s->ttl[parent].expires_ns <= s->ttl[i].expires_ns)
+            break;
+        ttl_item t = s->ttl[parent];
+        s->ttl[parent] = s->ttl[i];
+        s->ttl[i] = t;
+        i = parent;
+    }
+}
+
+void stream_ttl_pop(stream *s)
+{
+    s->ttl[0] = s->ttl[--s->nttl];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < s->nttl && s->ttl[l].expires_ns < s->ttl[m].expires_ns)
+            m = l;
+        if (r < s->nttl && s->ttl[r].expires_ns < s->ttl[m].expires_ns)
+            m = r;
+        if (m == i)
+            break;
+        ttl_item t = s->ttl[m];
+        s->ttl[m] = s->ttl[i];
+        s->ttl[i] = t;
+        i = m;
+    }
+}
+
+/* ---------------- sequence state ---------------- */
+
+void stream_save_seq_state(stream *s)
+{
+    if (s->cfg.storage == STREAM_STORAGE_MEMORY)
+        return; /* a memory stream starts afresh with the server */
+    char key[300];
+    int n = snprintf(key, sizeof key, META_SEQSTATE_PREFIX "%s", s->cfg.name);
+    uint8_t val[24];
+    uint64_t v[3] = {s->state.first_seq, s->state.last_seq, (uint64_t)s->state.last_ts_ns};
+    for (int f = 0; f < 3; f++)
+        for (int i = 0; i < 8; i++)
+            val[8 * f + i] = (uint8_t)(v[f] >> (56 - 8 * i));
+    /* in the file database's batch, with the records it describes */
+    rocksdb_writebatch_put_cf(s->st->file.batch, s->st->file.cf_meta, key, (size_t)n,
+                              (const char *)val, sizeof val);
+    s->st->file.pending = true;
+}
