@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "jetstream.h"
 #include "log.h"
 #include "outbuf.h"
 #include "proto/nats_parser.h"
@@ -463,7 +464,7 @@ static void handle_pub(client *c, const nats_op *op)
     c->in_bytes += op->payload.len;
     send_ok(c); /* nats-server acknowledges before it delivers */
 
-    bool stored = false; /* JS_CAPTURE */
+    bool stored = js_capture(s, op);
     size_t delivered = route(s, c, op);
 
     if (delivered == 0 && !stored && op->reply.len > 0 && c->no_responders && c->headers) {

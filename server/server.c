@@ -22,11 +22,11 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "jetstream.h"
 #include "log.h"
 #include "monitor.h"
 #include "outbuf.h"
 #include "proto/nkey.h"
-#include "stream/stream.h"
 
 #define CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
@@ -79,6 +79,7 @@ static void on_signal(loop_handler *h, uint32_t events)
 static void before_sleep(void *arg)
 {
     server *s = arg;
+    js_commit(s); /* acks wait for the group commit; they go out with this flush */
     client_flush_all(s);
 }
 
@@ -198,22 +199,8 @@ int server_start(server *s, weir_options *opts)
         log_fatal("signal setup failed: %s", strerror(errno));
         return -1;
     }
-    if (opts->jetstream && opts->js_key) {
-        log_fatal("Can't start JetStream: encryption at rest (jetstream.key) is not available in "
-                  "this version of weir; refusing to store data unencrypted");
+    if (opts->jetstream && js_start(s) < 0)
         return -1;
-    }
-    if (opts->jetstream) {
-        char err[512];
-        store_options so = {.dir = opts->store_dir, .sync_interval_ms = 120000};
-        s->store = store_open(&so, err, sizeof err);
-        if (!s->store) {
-            log_fatal("Can't start JetStream: %s", err);
-            return -1;
-        }
-        log_info("Starting JetStream");
-        log_info("  Store Directory: \"%s\"", opts->store_dir);
-    }
     if (open_listener(s) < 0)
         return -1;
     log_info("Listening for client connections on %s:%d", opts->host, s->port);
@@ -241,14 +228,16 @@ void server_stop(server *s)
         s->listener.fd = -1;
     }
     monitor_stop(s);
-    if (s->loop)
+    if (s->loop) {
+        js_commit(s); /* what was appended in the last iteration is acknowledged before we go */
+        client_flush_all(s);
         client_close_all(s);
+    }
     if (s->signals.fd >= 0) {
         close(s->signals.fd);
         s->signals.fd = -1;
     }
-    store_close(s->store);
-    s->store = NULL;
+    js_stop(s);
     sublist_free(s->sublist);
     s->sublist = NULL;
     loop_free(s->loop);
