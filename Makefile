@@ -135,6 +135,7 @@ fuzz: deps
 bench: deps
 	$(MAKE) --no-print-directory bin/weir-server $(BENCH_BIN)
 	bench/compare.sh $(BUILDDIR)
+	bench/store.sh $(BUILDDIR)
 
 clean:
 	rm -rf build bin

@@ -8,7 +8,7 @@
  *      password must match (plain, constant time, or bcrypt when the stored one looks like a
  *      bcrypt hash).
  *   3. Otherwise the single token, or the single user/password, is checked.
- *   Anything else is refused.
+ *   Anything else is refused. A users entry brings its permissions, or the default ones.
  */
 #include "server/auth.h"
 
@@ -163,11 +163,24 @@ static bool has_password_users(const weir_options *o)
     return false;
 }
 
+static const weir_perms *perms_of(const weir_options *o, const weir_user *u)
+{
+    return u->perms ? u->perms : o->default_perms;
+}
+
 bool auth_check(const weir_options *o, const auth_connect *c, const char *nonce,
                 const char **user_out)
 {
+    return auth_check_perms(o, c, nonce, user_out, NULL);
+}
+
+bool auth_check_perms(const weir_options *o, const auth_connect *c, const char *nonce,
+                      const char **user_out, const weir_perms **perms_out)
+{
     if (user_out)
         *user_out = NULL;
+    if (perms_out)
+        *perms_out = NULL;
     if (!auth_required(o))
         return true;
 
@@ -177,6 +190,8 @@ bool auth_check(const weir_options *o, const auth_connect *c, const char *nonce,
             return false;
         if (user_out)
             *user_out = u->nkey;
+        if (perms_out)
+            *perms_out = perms_of(o, u);
         return true;
     }
 
@@ -186,6 +201,8 @@ bool auth_check(const weir_options *o, const auth_connect *c, const char *nonce,
             return false;
         if (user_out)
             *user_out = u->user;
+        if (perms_out)
+            *perms_out = perms_of(o, u);
         return true;
     }
 

@@ -2,7 +2,8 @@
  * auth.h — client authentication as nats-server does it: token, user/password (plain or bcrypt),
  * a users list, and NKEY users who sign the INFO nonce with Ed25519.
  *
- * Pure decisions over the options and what the client sent in CONNECT; no I/O.
+ * Pure decisions over the options and what the client sent in CONNECT; no I/O. Which
+ * permissions (perms.h) an authenticated user gets is decided here too.
  */
 #ifndef WEIR_AUTH_H
 #define WEIR_AUTH_H
@@ -41,5 +42,12 @@ void auth_make_nonce(char out[AUTH_NONCE_LEN + 1]);
  * options (valid while they live); token and no-auth successes leave it NULL. */
 bool auth_check(const weir_options *o, const auth_connect *c, const char *nonce,
                 const char **user_out);
+
+/* auth_check that also tells which permissions apply to the authenticated client: those of
+ * its users entry, else `default_permissions` (as nats-server's applyDefaultPermissions);
+ * NULL when none (single user, token, no auth: everything is allowed). *perms_out points into
+ * the options. */
+bool auth_check_perms(const weir_options *o, const auth_connect *c, const char *nonce,
+                      const char **user_out, const weir_perms **perms_out);
 
 #endif

@@ -23,8 +23,10 @@
 
 #include "auth.h"
 #include "jetstream.h"
+#include "jsapi.h"
 #include "log.h"
 #include "outbuf.h"
+#include "perms.h"
 #include "proto/nats_parser.h"
 #include "proto/subject.h"
 #include "strmap.h"
@@ -77,6 +79,8 @@ struct client {
     uint64_t in_msgs, in_bytes, out_msgs, out_bytes;
 
     strmap subs; /* sid → subscription */
+    perms_conn *perms;     /* the user's permissions, NULL when everything is allowed */
+    const char *auth_user; /* authenticated user or nkey (points into the options), or NULL */
 
     client *prev, *next; /* server->clients */
     client *next_dirty;
@@ -252,6 +256,9 @@ static void deliver(subscription *sub, const char *subj, size_t slen, const char
     c->out_msgs++;
     c->out_bytes += body_len;
     sub->delivered++;
+    if (c->perms && rlen && perms_conn_track_reply(c->perms, reply, rlen,
+                                                    loop_now_ms(c->srv->loop)) < 0)
+        client_close(c, "out of memory");
 }
 
 /* ---------- subscriptions ---------- */
@@ -282,11 +289,45 @@ static char *dup_bytes(const char *p, size_t n)
     return d;
 }
 
+/* nats-server's pubPermissionViolation / subPermissionViolation: -ERR, a log line, and the
+ * connection stays open. The text holds the whole subject, so it is built to size. */
+static void perm_violation(client *c, const nats_op *op, bool publish)
+{
+    size_t need = publish ? perms_pub_violation_text(NULL, 0, op->subject.ptr, op->subject.len)
+                          : perms_sub_violation_text(NULL, 0, op->subject.ptr, op->subject.len,
+                                                     op->queue.ptr, op->queue.len);
+    char *line = malloc(need + 9);
+    if (!line) {
+        client_close(c, "out of memory");
+        return;
+    }
+    memcpy(line, "-ERR '", 6);
+    if (publish)
+        perms_pub_violation_text(line + 6, need + 1, op->subject.ptr, op->subject.len);
+    else
+        perms_sub_violation_text(line + 6, need + 1, op->subject.ptr, op->subject.len,
+                                 op->queue.ptr, op->queue.len);
+    memcpy(line + 6 + need, "'\r\n", 3);
+    send_raw(c, line, need + 9);
+    /* the log names the subject (and queue) as the -ERR does, after its fixed prefix */
+    size_t skip = strlen(publish ? "Permissions Violation for Publish to "
+                                 : "Permissions Violation for Subscription to ");
+    log_error("%s:%d - cid:%llu - %s Violation - User \"%s\", Subject %.*s", c->ip, c->port,
+              (unsigned long long)c->cid, publish ? "Publish" : "Subscription",
+              c->auth_user ? c->auth_user : "", (int)(need - skip), line + 6 + skip);
+    free(line);
+}
+
 static void handle_sub(client *c, const nats_op *op)
 {
     if (!subject_valid_filter(op->subject.ptr, op->subject.len) ||
         (op->queue.ptr && !subject_valid_literal(op->queue.ptr, op->queue.len))) {
         send_err(c, "Invalid Subject");
+        return;
+    }
+    if (c->perms && !perms_conn_can_subscribe(c->perms, op->subject.ptr, op->subject.len,
+                                              op->queue.ptr, op->queue.len)) {
+        perm_violation(c, op, false);
         return;
     }
     if (strmap_get(&c->subs, op->sid.ptr, op->sid.len)) {
@@ -359,10 +400,14 @@ typedef struct expired_subs {
     bool overflow;
 } expired_subs;
 
-/* Whether sub may receive a message published by c (NULL: the server itself). */
-static bool sub_accepts(const subscription *sub, const client *c)
+/* Whether sub may receive op's message published by c (NULL: the server itself); the
+ * receiver's subscribe deny rules may filter it out (nats-server's checkDenySub). */
+static bool sub_accepts(const subscription *sub, const client *c, const nats_op *op)
 {
-    return !sub->removed && !sub->owner->closed && (!c || sub->owner != c || c->echo);
+    client *o = sub->owner;
+    return !sub->removed && !o->closed && (!c || o != c || c->echo) &&
+           (!o->perms || perms_conn_delivery_ok(o->perms, op->subject.ptr, op->subject.len,
+                                                sub->queue, sub->queue_len));
 }
 
 static void deliver_op(subscription *sub, const nats_op *op, expired_subs *ex)
@@ -405,7 +450,7 @@ static size_t route(server *s, client *from, const nats_op *op)
     expired_subs ex = {.n = 0};
     for (size_t i = 0; i < r->npsubs; i++) {
         subscription *sub = r->psubs[i];
-        if (sub_accepts(sub, from)) {
+        if (sub_accepts(sub, from, op)) {
             deliver_op(sub, op, &ex);
             delivered++;
         }
@@ -415,7 +460,7 @@ static size_t route(server *s, client *from, const nats_op *op)
         size_t start = q->nsubs ? (size_t)rand() % q->nsubs : 0;
         for (size_t k = 0; k < q->nsubs; k++) {
             subscription *sub = q->subs[(start + k) % q->nsubs];
-            if (sub_accepts(sub, from)) {
+            if (sub_accepts(sub, from, op)) {
                 deliver_op(sub, op, &ex);
                 delivered++;
                 break;
@@ -441,7 +486,8 @@ void client_publish_internal(server *s, const char *subject, size_t subject_len,
         if (!joined)
             return;
         memcpy(joined, hdr, hdr_len);
-        memcpy(joined + hdr_len, data, data_len);
+        if (data_len)
+            memcpy(joined + hdr_len, data, data_len);
         op.payload.ptr = joined;
     } else {
         op.payload.ptr = data;
@@ -462,9 +508,16 @@ static void handle_pub(client *c, const nats_op *op)
     s->stats.in_bytes += op->payload.len;
     c->in_msgs++;
     c->in_bytes += op->payload.len;
+    if (c->perms && !perms_conn_can_publish(c->perms, op->subject.ptr, op->subject.len,
+                                            loop_now_ms(s->loop))) {
+        perm_violation(c, op, true); /* dropped, and no +OK */
+        return;
+    }
     send_ok(c); /* nats-server acknowledges before it delivers */
 
-    bool stored = js_capture(s, op);
+    bool api = s->js && op->subject.len > 8 && memcmp(op->subject.ptr, "$JS.API.", 8) == 0 &&
+               js_api_request(s, op);
+    bool stored = js_capture(s, op) || api;
     size_t delivered = route(s, c, op);
 
     if (delivered == 0 && !stored && op->reply.len > 0 && c->no_responders && c->headers) {
@@ -536,11 +589,22 @@ static void handle_connect(client *c, const nats_op *op)
             .sig = json_str(j, "sig"),
         };
         const char *who = NULL;
-        if (!auth_check(c->srv->opts, &ac, c->sent_nonce ? c->nonce : NULL, &who)) {
+        const weir_perms *perms = NULL;
+        if (!auth_check_perms(c->srv->opts, &ac, c->sent_nonce ? c->nonce : NULL, &who,
+                              &perms)) {
             json_decref(j);
             log_error("%s:%d - cid:%llu - authentication error", c->ip, c->port,
                       (unsigned long long)c->cid);
             fail(c, "Authorization Violation", "authorization violation");
+            return;
+        }
+        /* as nats-server's RegisterUser: a new CONNECT replaces the permissions */
+        perms_conn_free(c->perms);
+        c->perms = perms ? perms_conn_new(perms) : NULL;
+        c->auth_user = who;
+        if (perms && !c->perms) {
+            json_decref(j);
+            client_close(c, "out of memory");
             return;
         }
     }
@@ -838,6 +902,7 @@ static void client_free(client *c)
         }
     }
     strmap_free(&c->subs);
+    perms_conn_free(c->perms);
     free(c->in);
     free(c->name);
     free(c->lang);

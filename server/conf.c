@@ -258,13 +258,155 @@ static int refuse_key(applier *a, const conf_entry *e, const char *prefix,
 /* ---- authorization ---------------------------------------------------------------------- */
 
 static const char *const auth_unsupported[] = {
-    "permissions", "default_permission", "default_permissions", "auth_callout", "auth_hook",
-    "proxy_required", NULL,
+    "auth_callout", "auth_hook", "proxy_required", NULL,
 };
 static const char *const user_unsupported[] = {
-    "permission", "permissions", "authorization", "allowed_connection_types",
-    "connection_types", "clients", "proxy_required", "account", NULL,
+    "allowed_connection_types", "connection_types", "clients", "proxy_required", "account", NULL,
 };
+
+/* ---- permissions (nats-server's parseUserPermissions) ----------------------------------- */
+
+/* "path.key" into out (truncated when too long; only used in messages). */
+static const char *subpath(char *out, size_t cap, const char *path, const char *key)
+{
+    if (snprintf(out, cap, "%s.%s", path, key) >= (int)cap)
+        out[cap - 1] = 0;
+    return out;
+}
+
+static int perm_rule(applier *a, const char *path, const conf_value *v, perms_list *l,
+                     bool allow_queue)
+{
+    char msg[300];
+    int rc = perms_list_add(l, v->text, allow_queue, msg, sizeof msg);
+    if (rc == -2) {
+        snprintf(a->err, a->errlen, "out of memory");
+        return -1;
+    }
+    if (rc < 0)
+        return errat(a, v->pos, "invalid value for \"%s\": %s", path, msg);
+    return 0;
+}
+
+/* A subject, or an array of subjects ("subject queue" for subscribe rules). */
+static int perm_subjects(applier *a, const char *path, const conf_value *v, perms_list *l,
+                         bool allow_queue)
+{
+    if (v->type == CONF_STRING)
+        return perm_rule(a, path, v, l, allow_queue);
+    if (v->type != CONF_ARRAY)
+        return wrong_type(a, path, v, "a subject or an array of subjects");
+    for (size_t i = 0; i < v->n; i++) {
+        if (v->items[i]->type != CONF_STRING)
+            return wrong_type(a, path, v->items[i], "a subject string");
+        if (perm_rule(a, path, v->items[i], l, allow_queue) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* `publish`/`subscribe`: subjects (all allowed), or {allow: subjects, deny: subjects}. */
+static int perm_direction(applier *a, const char *path, const conf_value *v, perms_list *allow,
+                          perms_list *deny, bool allow_queue)
+{
+    if (v->type != CONF_MAP)
+        return perm_subjects(a, path, v, allow, allow_queue);
+    char sub[160];
+    for (size_t i = 0; i < v->n; i++) {
+        const conf_entry *e = &v->entries[i];
+        subpath(sub, sizeof sub, path, e->key);
+        int rc;
+        if (key_is(e->key, "allow", NULL))
+            rc = perm_subjects(a, sub, e->value, allow, allow_queue);
+        else if (key_is(e->key, "deny", NULL))
+            rc = perm_subjects(a, sub, e->value, deny, allow_queue);
+        else if (e->used_as_variable)
+            rc = 0;
+        else
+            rc = errat(a, e->pos, "unknown key \"%s\" in \"%s\": only \"allow\" and \"deny\" "
+                                  "are permitted",
+                       e->key, path);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* `expires` of allow_responses: a Go duration string; 0 means the default, negative forever. */
+static int perm_expires(applier *a, const char *path, const conf_value *v, int64_t *ms)
+{
+    int64_t ns;
+    if (v->type != CONF_STRING)
+        return wrong_type(a, path, v, "a duration string such as \"2m\"");
+    if (duration_parse_go(v->text, &ns) < 0)
+        return errat(a, v->pos, "invalid value for \"%s\": \"%s\" is not a duration (e.g. "
+                                "\"2m\", \"30s\", \"500ms\")",
+                     path, v->text);
+    *ms = ns > 0 ? (ns + 999999) / 1000000 : ns < 0 ? -1 : 0;
+    return 0;
+}
+
+/* `allow_responses: true` or {max: N, expires: "D"}. */
+static int perm_responses(applier *a, const char *path, const conf_value *v, weir_perms *p)
+{
+    if (v->type == CONF_BOOL) {
+        if (v->b)
+            perms_set_responses(p, 0, 0);
+        return 0;
+    }
+    if (v->type != CONF_MAP)
+        return wrong_type(a, path, v, "a boolean or a map such as {max: 1, expires: \"2m\"}");
+    int64_t max = 0, expires = 0;
+    char sub[160];
+    for (size_t i = 0; i < v->n; i++) {
+        const conf_entry *e = &v->entries[i];
+        subpath(sub, sizeof sub, path, e->key);
+        int rc = 0;
+        if (key_is(e->key, "max", "max_msgs", "max_messages", "max_responses", NULL))
+            rc = get_int(a, sub, e->value, INT64_MIN, INT64_MAX, &max);
+        else if (key_is(e->key, "expires", "expiration", "ttl", NULL))
+            rc = perm_expires(a, sub, e->value, &expires);
+        else if (!e->used_as_variable)
+            rc = errat(a, e->pos, "unknown key \"%s\" in \"%s\"", e->key, path);
+        if (rc < 0)
+            return -1;
+    }
+    perms_set_responses(p, max < 0 ? -1 : max, expires);
+    return 0;
+}
+
+/* A `permissions` map; *out receives the new rules (freed first if set). */
+static int apply_permissions(applier *a, const char *path, const conf_value *v, weir_perms **out)
+{
+    if (v->type != CONF_MAP)
+        return wrong_type(a, path, v, "a map such as {publish: ..., subscribe: ...}");
+    weir_perms *p = perms_new();
+    if (!p) {
+        snprintf(a->err, a->errlen, "out of memory");
+        return -1;
+    }
+    char sub[160];
+    for (size_t i = 0; i < v->n; i++) {
+        const conf_entry *e = &v->entries[i];
+        subpath(sub, sizeof sub, path, e->key);
+        int rc = 0;
+        if (key_is(e->key, "publish", "pub", "import", NULL))
+            rc = perm_direction(a, sub, e->value, &p->pub_allow, &p->pub_deny, false);
+        else if (key_is(e->key, "subscribe", "sub", "export", NULL))
+            rc = perm_direction(a, sub, e->value, &p->sub_allow, &p->sub_deny, true);
+        else if (key_is(e->key, "allow_responses", "publish_allow_responses", NULL))
+            rc = perm_responses(a, sub, e->value, p);
+        else if (!e->used_as_variable)
+            rc = errat(a, e->pos, "unknown configuration key \"%s\"", sub);
+        if (rc < 0) {
+            perms_free(p);
+            return -1;
+        }
+    }
+    perms_free(*out);
+    *out = p;
+    return 0;
+}
 
 /* A public NKEY of a user ("U..."), checksum included, as nats-server's IsValidPublicUserKey. */
 static bool is_user_nkey(const char *k)
@@ -279,6 +421,7 @@ static void users_free(weir_user *users, size_t n)
         free(users[i].user);
         free(users[i].password);
         free(users[i].nkey);
+        perms_free(users[i].perms);
     }
     free(users);
 }
@@ -296,6 +439,8 @@ static int apply_user(applier *a, const conf_value *v, weir_user *u)
             rc = get_string(a, "password", e->value, &u->password, true);
         else if (key_is(e->key, "nkey", NULL))
             rc = get_string(a, "nkey", e->value, &u->nkey, true);
+        else if (key_is(e->key, "permissions", "permission", "authorization", NULL))
+            rc = apply_permissions(a, "authorization.users.permissions", e->value, &u->perms);
         else
             rc = refuse_key(a, e, "authorization.users.", user_unsupported);
         if (rc < 0)
@@ -354,6 +499,8 @@ static int apply_authorization(applier *a, const conf_value *v)
     weir_user *users = NULL;
     size_t nusers = 0;
     bool have_users = false;
+    weir_perms *dperms = NULL;
+    const conf_entry *dperms_at = NULL;
     int64_t timeout = o->auth_timeout_ms;
     int rc = 0;
     for (size_t i = 0; i < v->n && rc == 0; i++) {
@@ -372,6 +519,12 @@ static int apply_authorization(applier *a, const conf_value *v)
             nusers = 0;
             rc = apply_users(a, e->value, &users, &nusers);
             have_users = true;
+        } else if (key_is(e->key, "default_permissions", "default_permission", "permissions",
+                          NULL)) {
+            char path[80];
+            snprintf(path, sizeof path, "authorization.%s", e->key);
+            rc = apply_permissions(a, path, e->value, &dperms);
+            dperms_at = e;
         } else {
             rc = refuse_key(a, e, "authorization.", auth_unsupported);
         }
@@ -387,12 +540,20 @@ static int apply_authorization(applier *a, const conf_value *v)
             rc = errat(a, v->pos, "a password was given without a user");
         else if (user && !pass)
             rc = errat(a, v->pos, "user \"%s\" has no password", user);
+        else if (dperms && !have_users)
+            /* nats-server accepts it and applies it to nobody: refused rather than ignored */
+            rc = errat(a, dperms_at->pos,
+                       "\"authorization.%s\" is the default for the entries of "
+                       "\"authorization.users\" and there are none (a single user or a token "
+                       "cannot have permissions)",
+                       dperms_at->key);
     }
     if (rc < 0) {
         free(user);
         free(pass);
         free(token);
         users_free(users, nusers);
+        perms_free(dperms);
         return -1;
     }
     free(o->user);
@@ -404,6 +565,8 @@ static int apply_authorization(applier *a, const conf_value *v)
     o->token = token;
     o->users = users;
     o->nusers = nusers;
+    perms_free(o->default_perms);
+    o->default_perms = dperms;
     o->auth_timeout_ms = timeout;
     return 0;
 }

@@ -16,6 +16,7 @@
 
 #include "client.h"
 #include "log.h"
+#include "stream/seal.h"
 #include "stream/stream.h"
 
 typedef struct js_ack {
@@ -85,16 +86,18 @@ static void sync_fired(loop_timer *t)
 int js_start(server *s)
 {
     weir_options *o = s->opts;
-    if (o->js_key) {
-        log_fatal("Can't start JetStream: encryption at rest (jetstream.key) is not available in "
-                  "this version of weir; refusing to store data unencrypted");
-        return -1;
+    /* encryption at rest: the configuration's key, else the environment's (never logged) */
+    const char *key = o->js_key, *key_source = "jetstream.key";
+    if (!key) {
+        key = seal_secret_from_env();
+        key_source = "$" SEAL_ENV_VAR;
     }
     char err[512];
     store_options so = {
         .dir = o->store_dir,
         .sync_interval_ms = o->sync_interval_ms,
         .sync_always = o->sync_always,
+        .key = key,
     };
     s->store = store_open(&so, err, sizeof err);
     if (!s->store) {
@@ -117,6 +120,8 @@ int js_start(server *s)
     log_info("Starting JetStream");
     log_info("  Store Directory: \"%s\"", o->store_dir);
     log_info("  Sync:            %s", o->sync_always ? "always" : "interval");
+    if (key) /* nats-server prints the cipher only when there is a key */
+        log_info("  Encryption:      XChaCha20-Poly1305 (key from %s)", key_source);
     log_info("  Streams:         %zu", store_stream_count(s->store));
     return 0;
 }

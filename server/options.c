@@ -56,6 +56,7 @@ static void free_users(weir_user *users, size_t n)
         free(users[i].user);
         free(users[i].password);
         free(users[i].nkey);
+        perms_free(users[i].perms);
     }
     free(users);
 }
@@ -68,6 +69,7 @@ void options_free(weir_options *o)
     free(o->user);
     free(o->password);
     free_users(o->users, o->nusers);
+    perms_free(o->default_perms);
     free(o->store_dir);
     free(o->log_file);
     free(o->pid_file);
@@ -94,6 +96,7 @@ int options_copy(weir_options *dst, const weir_options *src)
     *dst = *src;
     dst->users = NULL;
     dst->nusers = 0;
+    dst->default_perms = NULL;
     char **strs[] = {&dst->host,     &dst->server_name, &dst->token,    &dst->user,
                      &dst->password, &dst->store_dir,   &dst->log_file, &dst->pid_file,
                      &dst->config_file, &dst->http_host, &dst->js_key};
@@ -114,8 +117,13 @@ int options_copy(weir_options *dst, const weir_options *src)
             bool u = dup_in_place(&dst->users[i].user);
             bool p = dup_in_place(&dst->users[i].password);
             bool k = dup_in_place(&dst->users[i].nkey);
-            ok = u && p && k;
+            dst->users[i].perms = perms_clone(src->users[i].perms);
+            ok = u && p && k && (dst->users[i].perms || !src->users[i].perms);
         }
+    }
+    if (ok && src->default_perms) {
+        dst->default_perms = perms_clone(src->default_perms);
+        ok = dst->default_perms != NULL;
     }
     if (!ok) {
         options_free(dst);

@@ -5,8 +5,8 @@
  * docs/CONFIGURATION.md. Anything we do not understand is refused with a message, never ignored.
  * Precedence: defaults < configuration file (-c) < flags given on the command line.
  *
- * Ownership: every string in weir_options is heap-allocated and owned by the struct;
- * options_free() releases them all.
+ * Ownership: every string and every weir_perms in weir_options is heap-allocated and owned by
+ * the struct; options_free() releases them all.
  */
 #ifndef WEIR_OPTIONS_H
 #define WEIR_OPTIONS_H
@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "perms.h"
 
 #define OPTIONS_DEFAULT_PORT 4222
 #define OPTIONS_DEFAULT_MAX_PAYLOAD (1024 * 1024)
@@ -37,6 +39,7 @@ typedef struct weir_user {
     char *user;     /* NULL for an nkey-only entry */
     char *password; /* plain text, or a bcrypt hash starting with "$2a$"/"$2b$"/"$2y$" */
     char *nkey;     /* NKEY user public key ("U..."), or NULL */
+    weir_perms *perms; /* `permissions` of this entry, or NULL: default_permissions apply */
 } weir_user;
 
 typedef struct weir_options {
@@ -60,6 +63,7 @@ typedef struct weir_options {
     char *password;
     weir_user *users;
     size_t nusers;
+    weir_perms *default_perms; /* `default_permissions` for users without their own, or NULL */
 
     bool jetstream;
     char *store_dir;
@@ -83,7 +87,7 @@ typedef struct weir_options {
 /* Fills every field with nats-server's defaults (strings duplicated onto the heap). */
 void options_init(weir_options *o);
 
-/* Releases every owned string and the users array; leaves *o zeroed. */
+/* Releases every owned string, the users array and the permissions; leaves *o zeroed. */
 void options_free(weir_options *o);
 
 /* Deep copy of src into dst (dst is overwritten, not freed first). Returns 0, or -1 when out of

@@ -23,6 +23,7 @@
 
 #include "client.h"
 #include "jetstream.h"
+#include "jsapi.h"
 #include "log.h"
 #include "monitor.h"
 #include "outbuf.h"
@@ -238,6 +239,7 @@ void server_stop(server *s)
         s->signals.fd = -1;
     }
     js_stop(s);
+    jsapi_free(s);
     sublist_free(s->sublist);
     s->sublist = NULL;
     loop_free(s->loop);

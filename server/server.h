@@ -33,6 +33,7 @@ typedef struct server {
     sublist *sublist;
     store *store;
     struct jetstream *js; /* JetStream state (jetstream.c), NULL when JetStream is off */
+    struct jsapi *jsapi;  /* JetStream API state (jsapi.c), created on its first request */
     struct monitor *monitor; /* HTTP monitoring (monitor.c), NULL when off */
 
     client *clients;     /* doubly linked list of open clients */

@@ -4,10 +4,12 @@
  * in-memory database with the same layout for memory-storage streams, the registry of streams,
  * group commit of the pending WriteBatch, and stream create / update / delete.
  *
- * Stream definitions live in `meta` under "stream:<name>" (the config JSON) for both storage
- * types, with "seqstate:<name>" (first, last sequence, last timestamp) for file streams; a
- * memory stream comes back empty after a restart. A failed write is sticky (store->werr): from
- * then on every commit and append fails, since state and disk may differ.
+ * Stream definitions live in `meta` under "stream:<name>" (the config JSON, sealed when the
+ * store is encrypted) for both storage types, with "seqstate:<name>" (first, last sequence,
+ * last timestamp) for file streams; a memory stream comes back empty after a restart. An
+ * encrypted store also keeps its key's check value there ("keycheck", see stream_crypt.c).
+ * A failed write is sticky (store->werr): from then on every commit and append fails, since
+ * state and disk may differ.
  */
 #include "stream_internal.h"
 
@@ -197,17 +199,29 @@ static int load_streams(store *st, char **names, rocksdb_column_family_handle_t 
         if (klen < plen || memcmp(k, META_STREAM_PREFIX, plen) != 0)
             break;
         const char *v = rocksdb_iter_value(it, &vlen);
+        char *name = strndup(k + plen, klen - plen);
+        size_t tlen = 0;
+        char *text = name ? store_def_open(st, name, v, vlen, &tlen) : NULL;
         json_error_t jerr;
-        json_t *j = json_loadb(v, vlen, 0, &jerr);
+        json_t *j = text ? json_loadb(text, tlen, 0, &jerr) : NULL;
+        free(text);
         stream_config cfg;
         jserr e;
-        if (!j || stream_config_from_json(j, &cfg, &e) < 0) {
-            snprintf(err, errlen, "stream definition %.*s is unreadable", (int)klen, k);
+        bool ok = j && stream_config_from_json(j, &cfg, &e) == 0;
+        if (ok && (!cfg.name || strcmp(cfg.name, name) != 0)) {
+            stream_config_free(&cfg);
+            ok = false;
+        }
+        if (!ok) {
+            snprintf(err, errlen, "stream definition %.*s is unreadable%s", (int)klen, k,
+                     st->master && !j ? " (it does not open with the encryption key)" : "");
             json_decref(j);
+            free(name);
             rc = -1;
             break;
         }
         json_decref(j);
+        free(name);
         char cfname[300];
         snprintf(cfname, sizeof cfname, CF_STREAM_PREFIX "%s", cfg.name);
         bool memory = cfg.storage == STREAM_STORAGE_MEMORY;
@@ -235,14 +249,16 @@ static int load_streams(store *st, char **names, rocksdb_column_family_handle_t 
         }
     }
     rocksdb_iter_destroy(it);
-    /* column families with no definition are leftovers of an interrupted delete */
+    /* column families with no definition are leftovers of an interrupted delete (after a
+     * failure, the rest may belong to definitions not read yet: they are only closed) */
     for (size_t i = 0; i < n; i++) {
-        if (handles[i]) {
+        if (handles[i] && rc == 0) {
             char *rerr = NULL;
             rocksdb_drop_column_family(st->file.db, handles[i], &rerr);
             rocksdb_free(rerr);
-            rocksdb_column_family_handle_destroy(handles[i]);
         }
+        if (handles[i])
+            rocksdb_column_family_handle_destroy(handles[i]);
         free(names[i]);
     }
     return rc;
@@ -275,7 +291,15 @@ store *store_open(const store_options *o, char *err, size_t errlen)
     }
     free(mnames);
     free(mhandles);
-    int rc = load_streams(st, names, handles, n, err, errlen);
+    int rc = store_crypt_init(st, o->key, err, errlen);
+    if (rc == 0) {
+        rc = load_streams(st, names, handles, n, err, errlen);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            rocksdb_column_family_handle_destroy(handles[i]);
+            free(names[i]);
+        }
+    }
     free(names);
     free(handles);
     if (rc < 0) {
@@ -295,6 +319,7 @@ void store_close(store *st)
     for (size_t i = 0; i < st->nstreams; i++)
         stream_free(st->streams[i]);
     free(st->streams);
+    store_crypt_free(st);
     db_close(&st->file);
     db_close(&st->mem);
     if (st->wopts)
@@ -427,12 +452,17 @@ static bool overlaps_other(store *st, const stream_config *cfg, const stream *se
     return false;
 }
 
-/* Writes the definition synchronously: a stream exists once its definition is durable. */
-static int write_definition(store *st, const stream_config *cfg, jserr_id id, jserr *err)
+/* Writes the definition synchronously: a stream exists once its definition is durable. It is
+ * sealed with the stream's key k when the store is encrypted (k NULL: plain). */
+static int write_definition(store *st, const seal_key *k, const stream_config *cfg, jserr_id id,
+                            jserr *err)
 {
     json_t *j = stream_config_to_json(cfg);
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *json = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
+    size_t tlen = 0;
+    char *text = json ? stream_def_seal(k, cfg->name, json, strlen(json), &tlen) : NULL;
+    free(json);
     if (!text) {
         jserr_set(err, id, "err", "out of memory", NULL);
         return -1;
@@ -442,7 +472,7 @@ static int write_definition(store *st, const stream_config *cfg, jserr_id id, js
     rocksdb_writeoptions_t *w = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(w, 1);
     char *rerr = NULL;
-    rocksdb_put_cf(st->file.db, w, st->file.cf_meta, key, (size_t)n, text, strlen(text), &rerr);
+    rocksdb_put_cf(st->file.db, w, st->file.cf_meta, key, (size_t)n, text, tlen, &rerr);
     rocksdb_writeoptions_destroy(w);
     free(text);
     if (rerr) {
@@ -493,7 +523,8 @@ int store_stream_create(store *st, const stream_config *cfg, stream **out, jserr
         return -1;
     }
     jserr_clear(err);
-    if (write_definition(st, cfg, JSERR_STREAM_CREATE, err) < 0 || registry_insert(st, s) < 0) {
+    if (write_definition(st, s->seal, cfg, JSERR_STREAM_CREATE, err) < 0 ||
+        registry_insert(st, s) < 0) {
         char *rerr = NULL;
         rocksdb_drop_column_family(d->db, h, &rerr);
         rocksdb_free(rerr);
@@ -522,7 +553,7 @@ int store_stream_update(store *st, stream *s, const stream_config *cfg, jserr *e
         return -1;
     }
     stream_config_seal(&next);
-    if (write_definition(st, &next, JSERR_STREAM_UPDATE, err) < 0) {
+    if (write_definition(st, s->seal, &next, JSERR_STREAM_UPDATE, err) < 0) {
         stream_config_free(&next);
         return -1;
     }

@@ -34,6 +34,11 @@ stream *stream_new(store *st, store_db *db, rocksdb_column_family_handle_t *cf, 
     s->state.first_seq = first;
     s->state.last_seq = first - 1;
     s->first_ts_known = true;
+    if (stream_crypt_init(s) < 0) {
+        s->cf = NULL; /* the caller keeps the column family on failure */
+        stream_free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -79,6 +84,7 @@ void stream_free(stream *s)
     if (s->cf)
         rocksdb_column_family_handle_destroy(s->cf);
     free(s->cf_name);
+    seal_key_free(s->seal);
     stream_config_free(&s->cfg);
     free(s);
 }
@@ -292,19 +298,7 @@ subj_entry *stream_account_add(stream *s, uint64_t seq, const char *subject, siz
 
 subj_entry *stream_store_record(stream *s, uint64_t seq, const record_view *r)
 {
-    size_t rlen = record_size(r->subject_len, r->hdr_len, r->data_len);
-    uint8_t stackbuf[4096];
-    uint8_t *buf = rlen <= sizeof stackbuf ? stackbuf : malloc(rlen);
-    if (!buf)
-        abort();
-    record_encode(buf, r);
-    uint8_t key[RECORD_KEY_SIZE];
-    record_key(seq, key);
-    rocksdb_writebatch_put_cf(s->db->batch, s->cf, (const char *)key, sizeof key,
-                              (const char *)buf, rlen);
-    s->db->pending = true;
-    if (buf != stackbuf)
-        free(buf);
+    stream_record_put(s, seq, r);
     uint64_t size = stream_msg_size(s, r->subject_len, r->hdr_len, r->data_len);
     subj_entry *e = stream_account_add(s, seq, r->subject, r->subject_len, size, r->ts_ns);
     pending_push(s, seq, e, size, r->ts_ns);
@@ -422,10 +416,12 @@ static bool remove_via_head(stream *s, uint64_t seq)
     const char *v = rocksdb_iter_value(s->head_it, &vlen);
     record_view r;
     msg_info m;
-    if (stream_decode_info(s, seq, v, vlen, &r, &m) < 0)
-        return false;
-    stream_remove_known(s, &m);
-    return true;
+    rec_buf b = {0};
+    bool ok = stream_decode_info(s, seq, v, vlen, &b, &r, &m) == 0;
+    if (ok)
+        stream_remove_known(s, &m);
+    rec_buf_free(&b);
+    return ok;
 }
 
 int stream_remove_seq(stream *s, uint64_t seq)
@@ -470,6 +466,7 @@ int stream_rebuild_index(stream *s)
     int64_t last_ts = s->state.last_ts_ns;
     stream_reset_index(s);
     rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db->db, s->st->ropts, s->cf);
+    rec_buf b = {0};
     for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
         size_t klen, vlen;
         const char *k = rocksdb_iter_key(it, &klen);
@@ -477,10 +474,11 @@ int stream_rebuild_index(stream *s)
         const char *v = rocksdb_iter_value(it, &vlen);
         record_view r;
         msg_info m;
-        if (!seq || stream_decode_info(s, seq, v, vlen, &r, &m) < 0)
+        if (!seq || stream_decode_info(s, seq, v, vlen, &b, &r, &m) < 0)
             continue;
         stream_account_add(s, seq, r.subject, r.subject_len, m.size, r.ts_ns);
     }
+    rec_buf_free(&b);
     rocksdb_iter_destroy(it);
     if (last >= s->state.last_seq) {
         s->state.last_seq = last;
@@ -510,6 +508,7 @@ static uint64_t scan_subject(stream *s, subj_entry *e, uint64_t from, bool forwa
     else
         rocksdb_iter_seek_for_prev(it, (const char *)key, sizeof key);
     uint64_t found = 0;
+    rec_buf b = {0};
     for (; rocksdb_iter_valid(it); forward ? rocksdb_iter_next(it) : rocksdb_iter_prev(it)) {
         size_t klen, vlen;
         const char *k = rocksdb_iter_key(it, &klen);
@@ -520,12 +519,13 @@ static uint64_t scan_subject(stream *s, subj_entry *e, uint64_t from, bool forwa
             continue;
         const char *v = rocksdb_iter_value(it, &vlen);
         record_view r;
-        if (record_decode((const uint8_t *)v, vlen, &r) == 0 && r.subject_len == e->subject_len &&
-            memcmp(r.subject, e->subject, e->subject_len) == 0) {
+        if (stream_record_open(s, seq, v, vlen, &b, false, &r) == 0 &&
+            r.subject_len == e->subject_len && memcmp(r.subject, e->subject, e->subject_len) == 0) {
             found = seq;
             break;
         }
     }
+    rec_buf_free(&b);
     rocksdb_iter_destroy(it);
     if (!found && forward) {
         for (size_t i = 0; i < s->npending; i++)

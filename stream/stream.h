@@ -33,12 +33,15 @@ typedef struct store_options {
     const char *dir;          /* store directory; created if missing */
     int64_t sync_interval_ms; /* fsync the WAL at this interval (default 120000 like nats) */
     bool sync_always;         /* fsync every batch before its acks */
-    const char *key;          /* encryption key (any length, derived with BLAKE2b); NULL = off */
+    const char *key;          /* encryption at rest: the secret (any length, derived with
+                                 BLAKE2b; seal.h); NULL or "" = off. Not retained. */
 } store_options;
 
 /* Opens (creating if needed) the database and every stream recorded in it, rebuilding each
- * stream's in-memory state. NULL with a message in err on failure (wrong encryption key,
- * locked or corrupt database). */
+ * stream's in-memory state. NULL with a message in err on failure: locked or corrupt database;
+ * with a key, "encryption key does not match the one this store was written with", or a
+ * store holding unencrypted streams; without one, "store is encrypted: ..." (stream_crypt.c
+ * says what is sealed). */
 store *store_open(const store_options *opts, char *err, size_t errlen);
 void store_close(store *st);
 const char *store_dir(const store *st);

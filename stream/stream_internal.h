@@ -13,6 +13,10 @@
  * limit) never forces a commit. The deletes themselves are written into the batch at commit,
  * in sequence order after the appends: RocksDB's memtable inserts runs of ascending keys far
  * faster than puts at the tail interleaved with deletes at the head.
+ *
+ * Record values. Every record is written with stream_record_put and read with
+ * stream_record_open (stream_crypt.c), never with record_encode / record_decode directly:
+ * with an encryption key they seal and open it, without one they are the plain encoding.
  */
 #ifndef WEIR_STREAM_INTERNAL_H
 #define WEIR_STREAM_INTERNAL_H
@@ -22,6 +26,7 @@
 #include <stdint.h>
 
 #include "record.h"
+#include "seal.h"
 #include "server/strmap.h"
 #include "stream.h"
 
@@ -31,6 +36,7 @@
 /* Meta keys (file database, `meta` column family). */
 #define META_STREAM_PREFIX "stream:"     /* + name: the configuration JSON */
 #define META_SEQSTATE_PREFIX "seqstate:" /* + name: first, last sequence, last timestamp */
+#define META_KEYCHECK "keycheck"         /* the encryption key's check value (encrypted stores) */
 
 typedef struct store_db {
     rocksdb_t *db;
@@ -55,6 +61,7 @@ struct store {
     size_t cap;
     char *werr; /* the first failed write: every later write fails with it (state and disk may
                    differ after it, so nothing more may be acknowledged) */
+    seal_key *master; /* encryption at rest: the master key, or NULL (see stream_crypt.c) */
 };
 
 typedef struct subj_entry {
@@ -129,7 +136,18 @@ struct stream {
      * records committed when it was created (records never change, so that is enough for the
      * live ones it finds); store_commit drops it so it pins no memtable for long. */
     rocksdb_iterator_t *head_it;
+    /* Encryption at rest (stream_crypt.c): the stream's key when the store has one (it seals
+     * the definition), and whether records are sealed with it (file storage only). */
+    seal_key *seal;
+    bool seal_records;
 };
+
+/* Where stream_record_open puts a record it had to copy or open; reused from one record to
+ * the next (it only grows). Zero-initialise; free with rec_buf_free. */
+typedef struct rec_buf {
+    uint8_t *p;
+    size_t cap;
+} rec_buf;
 
 /* ---- store.c ---- */
 /* Makes everything pending durable and visible to direct reads (commits). 0 or -1. */
@@ -191,8 +209,9 @@ int stream_read_from(stream *s, uint64_t seq, stream_msg *out);
 int stream_peek_from(stream *s, uint64_t seq, msg_info *out);
 /* Makes state.first_ts_ns exact (it is read lazily after the first message went). */
 void stream_load_first_ts(stream *s);
-/* Decodes a database value into a msg_info (size computed); 0 or -1. */
-int stream_decode_info(const stream *s, uint64_t seq, const char *val, size_t vlen,
+/* Decodes a database value into a msg_info (size computed) through stream_record_open (r and
+ * out->subject may point into b); 0 or -1. */
+int stream_decode_info(const stream *s, uint64_t seq, const char *val, size_t vlen, rec_buf *b,
                        record_view *r, msg_info *out);
 
 /* ---- stream_append.c ---- */
@@ -205,6 +224,36 @@ int stream_purge_apply(stream *s, const stream_purge_req *req, uint64_t *purged,
                        size_t whylen);
 /* Enforces max_age and TTLs on one stream; returns the next time something expires. */
 int64_t stream_expire(stream *s, int64_t now_ns);
+
+/* ---- stream_crypt.c: every record and definition goes through these ---- */
+/* Derives the master key from secret (NULL or "" = no encryption) and checks it against the
+ * store's check value, writing that value into a store that has none and no streams. 0, or -1
+ * with a message in err. Runs once, before any stream is loaded. */
+int store_crypt_init(store *st, const char *secret, char *err, size_t errlen);
+/* Frees the master key. */
+void store_crypt_free(store *st);
+/* Creates the stream's key when the store has a master key. 0, or -1 (out of memory). */
+int stream_crypt_init(stream *s);
+/* Encodes record r for seq, seals it when the stream seals records, and puts it into the
+ * stream's database batch. */
+void stream_record_put(stream *s, uint64_t seq, const record_view *r);
+/* Decodes the database value of record seq into r. Without sealing and without copy, r points
+ * into val (nothing is copied); otherwise the plaintext record is in b->p (opened, or copied
+ * when copy is set) and r points into it until b is used again. 0, or -1 when the value is not
+ * a valid record or does not authenticate. */
+int stream_record_open(const stream *s, uint64_t seq, const char *val, size_t vlen, rec_buf *b,
+                       bool copy, record_view *r);
+void rec_buf_free(rec_buf *b);
+/* The stored value of a stream definition (JSON text): sealed with the stream's key k when the
+ * store is encrypted (k not NULL), else a copy. Returns a malloc'd buffer (*outlen bytes) or
+ * NULL (out of memory). */
+char *stream_def_seal(const seal_key *k, const char *name, const char *json, size_t len,
+                      size_t *outlen);
+/* The JSON text of a stored definition of stream `name` (NUL-terminated, malloc'd, *outlen
+ * bytes), opened with the store's master key when the store is encrypted; NULL when it does not
+ * authenticate or memory runs out. */
+char *store_def_open(const store *st, const char *name, const char *val, size_t vlen,
+                     size_t *outlen);
 
 /* ---- stream_load.c ---- */
 int stream_load(stream *s, int64_t now_ns, char *err, size_t errlen);

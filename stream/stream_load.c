@@ -29,6 +29,7 @@ int stream_load(stream *s, int64_t now_ns, char *err, size_t errlen)
     uint64_t last_rec = 0;
     nats_slice last_id = {0};
     char *last_id_copy = NULL;
+    rec_buf b = {0};
     for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
         size_t klen, vlen;
         const char *k = rocksdb_iter_key(it, &klen);
@@ -38,9 +39,12 @@ int stream_load(stream *s, int64_t now_ns, char *err, size_t errlen)
         const char *v = rocksdb_iter_value(it, &vlen);
         record_view r;
         msg_info m;
-        if (stream_decode_info(s, seq, v, vlen, &r, &m) < 0) {
-            snprintf(err, errlen, "stream %s: record %llu is corrupt", s->cfg.name,
-                     (unsigned long long)seq);
+        if (stream_decode_info(s, seq, v, vlen, &b, &r, &m) < 0) {
+            snprintf(err, errlen, "stream %s: record %llu is corrupt%s", s->cfg.name,
+                     (unsigned long long)seq,
+                     s->seal_records ? " (it does not open with the encryption key)" : "");
+            rec_buf_free(&b);
+            free(last_id_copy);
             rocksdb_iter_destroy(it);
             return -1;
         }
@@ -60,6 +64,7 @@ int stream_load(stream *s, int64_t now_ns, char *err, size_t errlen)
             last_id_copy = NULL;
         }
     }
+    rec_buf_free(&b);
     rocksdb_iter_destroy(it);
 
     /* sequences that outlive their messages */

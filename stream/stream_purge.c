@@ -110,6 +110,7 @@ static int purge_below(stream *s, uint64_t seq, uint64_t *purged, char *why, siz
     uint8_t from[RECORD_KEY_SIZE], to[RECORD_KEY_SIZE];
     record_key(s->state.first_seq, from);
     record_key(seq, to);
+    rec_buf b = {0};
     for (rocksdb_iter_seek(it, (const char *)from, sizeof from); rocksdb_iter_valid(it);
          rocksdb_iter_next(it)) {
         size_t klen, vlen;
@@ -120,11 +121,12 @@ static int purge_below(stream *s, uint64_t seq, uint64_t *purged, char *why, siz
         const char *v = rocksdb_iter_value(it, &vlen);
         record_view r;
         msg_info m;
-        if (stream_decode_info(s, at, v, vlen, &r, &m) < 0)
+        if (stream_decode_info(s, at, v, vlen, &b, &r, &m) < 0)
             continue;
         stream_account_remove(s, &m);
         n++;
     }
+    rec_buf_free(&b);
     rocksdb_iter_destroy(it);
     rocksdb_writebatch_delete_range_cf(s->db->batch, s->cf, (const char *)from, sizeof from,
                                        (const char *)to, sizeof to);
@@ -209,6 +211,7 @@ static int purge_filtered(stream *s, const char *filter, uint64_t hi, uint64_t k
     rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db->db, s->st->ropts, s->cf);
     uint8_t from[RECORD_KEY_SIZE];
     record_key(lo, from);
+    rec_buf b = {0};
     for (rocksdb_iter_seek(it, (const char *)from, sizeof from); rocksdb_iter_valid(it);
          rocksdb_iter_next(it)) {
         size_t klen, vlen;
@@ -219,13 +222,14 @@ static int purge_filtered(stream *s, const char *filter, uint64_t hi, uint64_t k
         const char *v = rocksdb_iter_value(it, &vlen);
         record_view r;
         msg_info m;
-        if (stream_is_pend_del(s, at) || stream_decode_info(s, at, v, vlen, &r, &m) < 0 ||
+        if (stream_is_pend_del(s, at) || stream_decode_info(s, at, v, vlen, &b, &r, &m) < 0 ||
             !subject_matches(filter, flen, r.subject, r.subject_len))
             continue;
         stream_remove_known(s, &m);
         if (++n == maxp)
             break;
     }
+    rec_buf_free(&b);
     rocksdb_iter_destroy(it);
     *purged = n;
     return 0;
@@ -298,6 +302,7 @@ static int64_t expire_age(stream *s, int64_t now_ns, bool *changed)
     rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db->db, s->st->ropts, s->cf);
     uint8_t from[RECORD_KEY_SIZE];
     record_key(s->state.first_seq, from);
+    rec_buf b = {0};
     for (rocksdb_iter_seek(it, (const char *)from, sizeof from); rocksdb_iter_valid(it);
          rocksdb_iter_next(it)) {
         size_t klen, vlen;
@@ -308,7 +313,7 @@ static int64_t expire_age(stream *s, int64_t now_ns, bool *changed)
         const char *v = rocksdb_iter_value(it, &vlen);
         record_view r;
         msg_info m;
-        if (stream_is_pend_del(s, at) || stream_decode_info(s, at, v, vlen, &r, &m) < 0)
+        if (stream_is_pend_del(s, at) || stream_decode_info(s, at, v, vlen, &b, &r, &m) < 0)
             continue;
         if (m.ts_ns > now_ns - age) {
             next = m.ts_ns + age;
@@ -319,6 +324,7 @@ static int64_t expire_age(stream *s, int64_t now_ns, bool *changed)
         stream_remove_known(s, &m);
         *changed = true;
     }
+    rec_buf_free(&b);
     rocksdb_iter_destroy(it);
     return next;
 }

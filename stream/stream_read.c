@@ -20,41 +20,40 @@ void stream_msg_free(stream_msg *m)
     }
 }
 
-int stream_decode_info(const stream *s, uint64_t seq, const char *val, size_t vlen,
-                       record_view *r, msg_info *out)
+/* The msg_info of a decoded record. */
+static void record_info(const stream *s, uint64_t seq, const record_view *r, msg_info *out)
 {
-    if (record_decode((const uint8_t *)val, vlen, r) < 0)
-        return -1;
     out->seq = seq;
     out->subject = r->subject;
     out->subject_len = r->subject_len;
     out->size = stream_msg_size(s, r->subject_len, r->hdr_len, r->data_len);
     out->ts_ns = r->ts_ns;
     out->ttl_ns = r->ttl_ns;
+}
+
+int stream_decode_info(const stream *s, uint64_t seq, const char *val, size_t vlen, rec_buf *b,
+                       record_view *r, msg_info *out)
+{
+    if (stream_record_open(s, seq, val, vlen, b, false, r) < 0)
+        return -1;
+    record_info(s, seq, r, out);
     return 0;
 }
 
-static int fill_msg(uint64_t seq, const char *val, size_t vlen, stream_msg *out)
+/* A message from a record opened into b with copy (out takes b's buffer). */
+static void fill_msg(uint64_t seq, const record_view *r, rec_buf *b, stream_msg *out)
 {
-    char *copy = malloc(vlen ? vlen : 1);
-    if (!copy)
-        return -1;
-    memcpy(copy, val, vlen);
-    record_view r;
-    if (record_decode((const uint8_t *)copy, vlen, &r) < 0) {
-        free(copy);
-        return -1;
-    }
     out->seq = seq;
-    out->ts_ns = r.ts_ns;
-    out->subject = r.subject;
-    out->subject_len = r.subject_len;
-    out->hdr = r.hdr;
-    out->hdr_len = r.hdr_len;
-    out->data = r.data;
-    out->data_len = r.data_len;
-    out->owned = copy;
-    return 0;
+    out->ts_ns = r->ts_ns;
+    out->subject = r->subject;
+    out->subject_len = r->subject_len;
+    out->hdr = r->hdr;
+    out->hdr_len = r->hdr_len;
+    out->data = r->data;
+    out->data_len = r->data_len;
+    out->owned = b->p;
+    b->p = NULL;
+    b->cap = 0;
 }
 
 static bool pending_live(const stream *s, uint64_t seq)
@@ -102,7 +101,12 @@ static int db_get(stream *s, uint64_t seq, stream_msg *out)
         return -1;
     size_t vlen;
     const char *val = rocksdb_pinnableslice_value(ps, &vlen);
-    int rc = fill_msg(seq, val, vlen, out);
+    rec_buf b = {0};
+    record_view r;
+    int rc = stream_record_open(s, seq, val, vlen, &b, true, &r);
+    if (rc == 0)
+        fill_msg(seq, &r, &b, out);
+    rec_buf_free(&b);
     rocksdb_pinnableslice_destroy(ps);
     return rc;
 }
@@ -115,6 +119,7 @@ static int db_first_from(stream *s, uint64_t seq, stream_msg *out, msg_info *inf
     uint8_t key[RECORD_KEY_SIZE];
     record_key(seq, key);
     int rc = -1;
+    rec_buf b = {0};
     for (rocksdb_iter_seek(it, (const char *)key, sizeof key); rocksdb_iter_valid(it);
          rocksdb_iter_next(it)) {
         size_t klen, vlen;
@@ -126,12 +131,16 @@ static int db_first_from(stream *s, uint64_t seq, stream_msg *out, msg_info *inf
             continue;
         const char *v = rocksdb_iter_value(it, &vlen);
         record_view r;
-        if (stream_decode_info(s, found, v, vlen, &r, info) < 0)
+        if (stream_record_open(s, found, v, vlen, &b, out != NULL, &r) < 0)
             continue;
-        info->subject = NULL; /* points into the iterator */
-        rc = out ? fill_msg(found, v, vlen, out) : 0;
+        record_info(s, found, &r, info);
+        info->subject = NULL; /* points into the iterator or b */
+        if (out)
+            fill_msg(found, &r, &b, out);
+        rc = 0;
         break;
     }
+    rec_buf_free(&b);
     rocksdb_iter_destroy(it);
     return rc;
 }

@@ -404,8 +404,8 @@ static void test_authorization(void)
     LOAD_ERR("authorization { users: {user: a} }",
              "test.conf:1:24: invalid value for \"authorization.users\": expected an array of "
              "users, got a map");
-    LOAD_ERR("authorization { users: [{user: a, password: b, permissions: {}}] }",
-             "test.conf:1:48: configuration key \"authorization.users.permissions\" is not "
+    LOAD_ERR("authorization { users: [{user: a, password: b, account: {}}] }",
+             "test.conf:1:48: configuration key \"authorization.users.account\" is not "
              "supported by weir");
     LOAD_ERR("authorization { token: t, timeout: 2m }",
              "test.conf:1:36: invalid value for \"authorization.timeout\": unquoted 2m is read "
@@ -555,8 +555,8 @@ static void test_errors(void)
              "test.conf:2:3: configuration key \"tls\" is not supported by weir");
     LOAD_ERR("authorization {\n  token: t\n  colour: red\n}",
              "test.conf:3:3: unknown configuration key \"authorization.colour\"");
-    LOAD_ERR("authorization { token: t, permissions: {} }",
-             "test.conf:1:27: configuration key \"authorization.permissions\" is not supported "
+    LOAD_ERR("authorization { token: t, auth_callout: {} }",
+             "test.conf:1:27: configuration key \"authorization.auth_callout\" is not supported "
              "by weir");
     LOAD_ERR("port: \"4222\"", "test.conf:1:7: invalid value for \"port\": expected an integer, "
                                "got a string (\"4222\")");

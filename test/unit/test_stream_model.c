@@ -6,7 +6,8 @@
  * nats-server's rules written out plainly). After each step the state, the per-subject counts
  * and a sample of reads agree; after every reopen and every 50 steps, every message does.
  *
- * Fixed seeds, one per stream configuration (limits, discard policies, memory storage).
+ * Fixed seeds, one per stream configuration (limits, discard policies, memory storage). Every
+ * run is done twice: without and with an encryption key (sealed records and definitions).
  */
 #include "stream/stream.h"
 #include "test/testlib.h"
@@ -527,10 +528,12 @@ static int64_t real_now(void)
     return (int64_t)ts.tv_sec * SEC + ts.tv_nsec;
 }
 
+static const char *KEY_; /* the store's encryption key in the current run, or NULL */
+
 static store *open_store(void)
 {
     char err[256];
-    store_options o = {.dir = DIR_, .sync_interval_ms = 120000};
+    store_options o = {.dir = DIR_, .sync_interval_ms = 120000, .key = KEY_};
     store *st = store_open(&o, err, sizeof err);
     if (!st) {
         fprintf(stderr, "store_open: %s\n", err);
@@ -765,11 +768,12 @@ static void run_one(const run_cfg *rc)
             why = s ? WHY : "stream gone after reopen";
     }
     if (why) {
-        printf("FAIL model %s seed %" PRIu64 " step %d: %s\n", rc->json, rc->seed, step, why);
+        printf("FAIL model %s%s seed %" PRIu64 " step %d: %s\n", rc->json,
+               KEY_ ? " (encrypted)" : "", rc->seed, step, why);
         run_failed = 1;
     } else {
-        printf("# %s: %d appends (%d duplicates, %d refused), %d deletes, %d purges, %d reopens, last seq %" PRIu64 "\n",
-               rc->json, appends, dups, refused, deletes, purges, reopens, md->last);
+        printf("# %s%s: %d appends (%d duplicates, %d refused), %d deletes, %d purges, %d reopens, last seq %" PRIu64 "\n",
+               rc->json, KEY_ ? " (encrypted)" : "", appends, dups, refused, deletes, purges, reopens, md->last);
     }
     free(md->m);
     free(md);
@@ -796,13 +800,26 @@ static const run_cfg RUNS[] = {
 
 static void test_model(void)
 {
+    KEY_ = NULL;
     for (size_t i = 0; i < sizeof RUNS / sizeof *RUNS; i++)
         run_one(&RUNS[i]);
+    CHECK(!run_failed);
+}
+
+/* The same runs on an encrypted store: every read, trim, purge and reload path opens sealed
+ * records. */
+static void test_model_encrypted(void)
+{
+    KEY_ = "model test key";
+    for (size_t i = 0; i < sizeof RUNS / sizeof *RUNS; i++)
+        run_one(&RUNS[i]);
+    KEY_ = NULL;
     CHECK(!run_failed);
 }
 
 int main(void)
 {
     RUN(test_model);
+    RUN(test_model_encrypted);
     TESTLIB_EXIT();
 }
