@@ -27,6 +27,7 @@
 
 #include "record.h"
 #include "seal.h"
+#include "proto/nats_header.h"
 #include "server/strmap.h"
 #include "stream.h"
 
@@ -113,6 +114,7 @@ typedef struct msg_info {
 
 struct stream {
     store *st;
+    bool appending_marker; /* a subject delete marker is being stored: its rollup is ours */
     store_db *db;
     rocksdb_column_family_handle_t *cf;
     char *cf_name;
@@ -215,6 +217,10 @@ int stream_decode_info(const stream *s, uint64_t seq, const char *val, size_t vl
                        record_view *r, msg_info *out);
 
 /* ---- stream_append.c ---- */
+/* Rebuilds a header block with `key` set to a number of seconds. Returns 1 with the block in
+ * *out (the caller frees it with nats_header_build_free), or 0 when the block is unreadable. */
+int stream_header_replace(const char *hdr, size_t hdr_len, const char *key, int64_t secs,
+                          nats_header_builder *out);
 /* Applies the configured limits to what is stored (after a config update). */
 void stream_enforce_limits(stream *s);
 

@@ -287,6 +287,52 @@ int stream_purge(stream *s, const stream_purge_req *req, uint64_t *purged, jserr
 
 /* ---------------- expiry ---------------- */
 
+/* Go's time.Duration text for whole seconds ("5s", "1m0s", "1h0m0s"), as nats-server writes the
+ * Nats-TTL of a subject delete marker. */
+static void go_seconds(int64_t secs, char *out, size_t cap)
+{
+    int64_t h = secs / 3600, m = secs % 3600 / 60, sec = secs % 60;
+    if (h)
+        snprintf(out, cap, "%lldh%lldm%llds", (long long)h, (long long)m, (long long)sec);
+    else if (m)
+        snprintf(out, cap, "%lldm%llds", (long long)m, (long long)sec);
+    else
+        snprintf(out, cap, "%llds", (long long)sec);
+}
+
+/* Expires one message. With subject delete markers (ADR-43), when it is the last message of its
+ * subject and not itself a marker, a marker takes its place: a message on the same subject with
+ * Nats-Marker-Reason: MaxAge, a Nats-TTL of subject_delete_marker_ttl and Nats-Rollup: sub, so
+ * that watchers (KV) learn the key is gone. Returns 0 when the message was removed. */
+static int expire_one(stream *s, const msg_info *m, const char *hdr, size_t hdr_len,
+                      int64_t now_ns)
+{
+    int64_t sdm = s->cfg.subject_delete_marker_ttl_ns / 1000000000LL;
+    subj_entry *e = sdm > 0 ? strmap_get(&s->subjects, m->subject, m->subject_len) : NULL;
+    nats_slice reason;
+    bool is_marker = hdr_len && nats_header_find(hdr, hdr_len, "Nats-Marker-Reason", &reason) &&
+                     reason.len > 0;
+    bool place_marker = e && e->count == 1 && !is_marker;
+    char subject[1024];
+    size_t slen = m->subject_len < sizeof subject ? m->subject_len : sizeof subject;
+    memcpy(subject, m->subject, slen); /* m->subject may point into the index entry removed now */
+    stream_remove_known(s, m);
+    if (!place_marker)
+        return 0;
+    char ttl[32], block[160];
+    go_seconds(sdm, ttl, sizeof ttl);
+    int n = snprintf(block, sizeof block,
+                     "NATS/1.0\r\nNats-Marker-Reason: MaxAge\r\nNats-TTL: %s\r\n"
+                     "Nats-Rollup: sub\r\n\r\n",
+                     ttl);
+    stream_ack ack;
+    jserr err;
+    s->appending_marker = true;
+    stream_append(s, subject, slen, block, (size_t)n, NULL, 0, now_ns, &ack, &err);
+    s->appending_marker = false;
+    return 0;
+}
+
 /* max_age: the oldest messages go, except those whose Nats-TTL says "never". */
 static int64_t expire_age(stream *s, int64_t now_ns, bool *changed)
 {
@@ -321,7 +367,7 @@ static int64_t expire_age(stream *s, int64_t now_ns, bool *changed)
         }
         if (m.ttl_ns < 0)
             continue; /* never expires */
-        stream_remove_known(s, &m);
+        expire_one(s, &m, r.hdr, r.hdr_len, now_ns);
         *changed = true;
     }
     rec_buf_free(&b);
@@ -336,8 +382,24 @@ int64_t stream_expire(stream *s, int64_t now_ns)
     while (s->nttl > 0 && s->ttl[0].expires_ns <= now_ns) {
         uint64_t seq = s->ttl[0].seq;
         stream_ttl_pop(s);
-        if (stream_remove_seq(s, seq) == 0)
-            changed = true;
+        if (s->cfg.subject_delete_marker_ttl_ns <= 0) {
+            if (stream_remove_seq(s, seq) == 0)
+                changed = true;
+            continue;
+        }
+        stream_msg sm;
+        if (stream_read(s, seq, &sm) < 0)
+            continue; /* already gone */
+        msg_info mi = {
+            .seq = seq,
+            .subject = sm.subject,
+            .subject_len = sm.subject_len,
+            .size = stream_msg_size(s, sm.subject_len, sm.hdr_len, sm.data_len),
+            .ts_ns = sm.ts_ns,
+        };
+        expire_one(s, &mi, sm.hdr, sm.hdr_len, now_ns);
+        stream_msg_free(&sm);
+        changed = true;
     }
     if (s->nttl > 0)
         next = s->ttl[0].expires_ns;

@@ -1148,6 +1148,81 @@ static void test_sync_always(void)
     CHECK(strcmp(store_dir(ST), DIR_) == 0);
 }
 
+
+/* ---------------- subject delete markers (ADR-43) ---------------- */
+
+static bool hdr_has(const stream_msg *m, const char *needle)
+{
+    return m->hdr && m->hdr_len && memmem(m->hdr, m->hdr_len, needle, strlen(needle)) != NULL;
+}
+
+static void test_delete_marker_on_max_age(void)
+{
+    stream *s = mk("{\"name\":\"SDM\",\"subjects\":[\"k.>\"],\"max_age\":10000000000,"
+                   "\"allow_msg_ttl\":true,\"allow_rollup_hdrs\":true,"
+                   "\"subject_delete_marker_ttl\":60000000000}");
+    CHECK(s);
+    CHECK(pubt(s, "k.a", NULL, "a1", T0) == 1);
+    CHECK(pubt(s, "k.a", NULL, "a2", T0 + SEC) == 2);
+    CHECK(pubt(s, "k.b", NULL, "b1", T0 + 2 * SEC) == 3);
+    /* k.a's first expires while a newer k.a remains: no marker */
+    store_expire(ST, T0 + 10 * SEC + 1);
+    stream_state st;
+    stream_get_state(s, &st);
+    CHECK(st.msgs == 2 && st.first_seq == 2 && st.last_seq == 3);
+    /* now the last k.a and the only k.b expire: each leaves a marker */
+    store_expire(ST, T0 + 12 * SEC + 1);
+    stream_get_state(s, &st);
+    CHECKF(st.msgs == 2 && st.last_seq == 5, "msgs %llu last %llu", (unsigned long long)st.msgs,
+           (unsigned long long)st.last_seq);
+    stream_msg m;
+    CHECK(stream_get_last(s, "k.a", &m, &E) == 0);
+    bool ok = m.data_len == 0 && hdr_has(&m, "Nats-Marker-Reason: MaxAge") &&
+              hdr_has(&m, "Nats-TTL: 1m0s") && hdr_has(&m, "Nats-Rollup: sub");
+    stream_msg_free(&m);
+    CHECK(ok);
+    CHECK(stream_get_last(s, "k.b", &m, &E) == 0);
+    ok = hdr_has(&m, "Nats-Marker-Reason: MaxAge");
+    stream_msg_free(&m);
+    CHECK(ok);
+    /* markers expire by their own TTL and leave no marker behind */
+    store_expire(ST, T0 + 12 * SEC + 61 * SEC);
+    stream_get_state(s, &st);
+    CHECK(st.msgs == 0 && st.last_seq == 5);
+}
+
+static void test_delete_marker_on_ttl_and_min_ttl(void)
+{
+    stream *s = mk("{\"name\":\"SDMT\",\"subjects\":[\"t.>\"],\"allow_msg_ttl\":true,"
+                   "\"allow_rollup_hdrs\":true,\"subject_delete_marker_ttl\":5000000000}");
+    CHECK(s);
+    /* a TTL shorter than the markers' is raised to it, header included */
+    CHECK(pubt(s, "t.x", "NATS/1.0\r\nNats-TTL: 2s\r\n\r\n", "x", T0) == 1);
+    stream_msg m;
+    CHECK(stream_get(s, 1, &m, &E) == 0);
+    bool raised = hdr_has(&m, "Nats-TTL: 5");
+    stream_msg_free(&m);
+    CHECK(raised);
+    store_expire(ST, T0 + 3 * SEC);
+    stream_state st;
+    stream_get_state(s, &st);
+    CHECK(st.msgs == 1 && st.last_seq == 1);
+    store_expire(ST, T0 + 5 * SEC + 1);
+    stream_get_state(s, &st);
+    CHECK(st.msgs == 1 && st.first_seq == 2 && st.last_seq == 2);
+    CHECK(stream_get(s, 2, &m, &E) == 0);
+    bool marker = hdr_has(&m, "Nats-Marker-Reason: MaxAge") && hdr_has(&m, "Nats-TTL: 5s") &&
+                  m.subject_len == 3 && memcmp(m.subject, "t.x", 3) == 0;
+    stream_msg_free(&m);
+    CHECK(marker);
+    /* survives a reopen, and then expires without a new marker */
+    s = reopen("SDMT");
+    CHECK(s);
+    store_expire(ST, T0 + 11 * SEC);
+    stream_get_state(s, &st);
+    CHECK(st.msgs == 0 && st.last_seq == 2);
+}
+
 int main(void)
 {
     T(test_append_and_read);
@@ -1187,5 +1262,7 @@ int main(void)
     T(test_delete_stream_and_recreate);
     T(test_group_commit);
     T(test_sync_always);
+    T(test_delete_marker_on_max_age);
+    T(test_delete_marker_on_ttl_and_min_ttl);
     TESTLIB_EXIT();
 }
