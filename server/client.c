@@ -24,6 +24,7 @@
 #include "auth.h"
 #include "jetstream.h"
 #include "jsapi.h"
+#include "jsconsumer.h"
 #include "log.h"
 #include "outbuf.h"
 #include "perms.h"
@@ -474,10 +475,19 @@ static size_t route(server *s, client *from, const nats_op *op)
 void client_publish_internal(server *s, const char *subject, size_t subject_len, const char *hdr,
                              size_t hdr_len, const char *data, size_t data_len)
 {
+    client_publish_internal_reply(s, subject, subject_len, NULL, 0, hdr, hdr_len, data, data_len);
+}
+
+void client_publish_internal_reply(server *s, const char *subject, size_t subject_len,
+                                   const char *reply, size_t reply_len, const char *hdr,
+                                   size_t hdr_len, const char *data, size_t data_len)
+{
     nats_op op;
     memset(&op, 0, sizeof op);
     op.subject.ptr = subject;
     op.subject.len = subject_len;
+    op.reply.ptr = reply;
+    op.reply.len = reply_len;
     op.hdr_len = hdr_len;
     char *joined = NULL;
     if (hdr_len) {
@@ -517,7 +527,9 @@ static void handle_pub(client *c, const nats_op *op)
 
     bool api = s->js && op->subject.len > 8 && memcmp(op->subject.ptr, "$JS.API.", 8) == 0 &&
                js_api_request(s, op);
-    bool stored = js_capture(s, op) || api;
+    bool acked = s->js && op->subject.len > 8 && memcmp(op->subject.ptr, "$JS.ACK.", 8) == 0 &&
+                 jsc_ack(s, op);
+    bool stored = js_capture(s, op) || api || acked;
     size_t delivered = route(s, c, op);
 
     if (delivered == 0 && !stored && op->reply.len > 0 && c->no_responders && c->headers) {

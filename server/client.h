@@ -29,6 +29,11 @@ void client_close_all(server *s);
 void client_publish_internal(server *s, const char *subject, size_t subject_len, const char *hdr,
                              size_t hdr_len, const char *data, size_t data_len);
 
+/* The same with a reply subject (consumer deliveries carry their ack subject as the reply). */
+void client_publish_internal_reply(server *s, const char *subject, size_t subject_len,
+                                   const char *reply, size_t reply_len, const char *hdr,
+                                   size_t hdr_len, const char *data, size_t data_len);
+
 /* Iterates over the open clients (for monitoring): for (c = client_first(s); c; c = client_next(c)). */
 const client *client_first(const server *s);
 const client *client_next(const client *c);

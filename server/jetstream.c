@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "client.h"
+#include "jsconsumer.h"
 #include "log.h"
 #include "stream/seal.h"
 #include "stream/stream.h"
@@ -219,6 +220,8 @@ void js_commit(server *s)
         free(a->stream);
     }
     js->nacks = 0;
+    if (ok)
+        jsc_wake(s); /* the new messages are durable: waiting pull requests may have them */
 }
 
 void js_stop(server *s)
@@ -226,6 +229,7 @@ void js_stop(server *s)
     struct jetstream *js = s->js;
     if (js) {
         js_commit(s);
+        jsc_free(s);
         loop_timer_stop(s->loop, &js->sync_timer);
         loop_timer_stop(s->loop, &js->expire_timer);
         sublist_free(js->routes);

@@ -19,6 +19,7 @@
 
 #include "client.h"
 #include "jsapi_internal.h"
+#include "jsconsumer.h"
 #include "log.h"
 #include "proto/subject.h"
 
@@ -51,6 +52,13 @@ static const endpoint endpoints[] = {
     {"$JS.API.STREAM.LEADER.STEPDOWN.*", "stream_leader_stepdown_response", cluster_required},
     {"$JS.API.CONSUMER.LEADER.STEPDOWN.*.*", "consumer_leader_stepdown_response",
      cluster_required},
+    {"$JS.API.CONSUMER.CREATE.*", "consumer_create_response", jsapi_consumer_create},
+    {"$JS.API.CONSUMER.CREATE.*.>", "consumer_create_response", jsapi_consumer_create},
+    {"$JS.API.CONSUMER.DURABLE.CREATE.*.*", "consumer_create_response", jsapi_consumer_create},
+    {"$JS.API.CONSUMER.INFO.*.*", "consumer_info_response", jsapi_consumer_info},
+    {"$JS.API.CONSUMER.DELETE.*.*", "consumer_delete_response", jsapi_consumer_delete},
+    {"$JS.API.CONSUMER.NAMES.*", "consumer_names_response", jsapi_consumer_names},
+    {"$JS.API.CONSUMER.LIST.*", "consumer_list_response", jsapi_consumer_list},
     {"$JS.API.STREAM.MSG.DELETE.*", "stream_msg_delete_response", jsapi_msg_delete},
     {"$JS.API.STREAM.MSG.GET.*", "stream_msg_get_response", jsapi_msg_get},
     /* system account only: nats-server takes them from a client without answering */
@@ -253,7 +261,7 @@ static void account_info(jsapi_req *r)
     json_object_set_new(resp, "reserved_memory", json_integer((json_int_t)res_mem));
     json_object_set_new(resp, "reserved_storage", json_integer((json_int_t)res_file));
     json_object_set_new(resp, "streams", json_integer((json_int_t)n));
-    json_object_set_new(resp, "consumers", json_integer(0)); /* consumers: not in weir yet */
+    json_object_set_new(resp, "consumers", json_integer((json_int_t)jsc_count(r->s, NULL)));
     json_object_set_new(resp, "limits", limits_json());
     json_t *api = json_object();
     json_object_set_new(api, "level", json_integer(JSAPI_LEVEL));
@@ -314,7 +322,7 @@ bool js_api_request(server *s, const nats_op *op)
         return false;
     /* pull requests go to the consumer itself in nats-server, never to the API */
     if (has_prefix(op, "$JS.API.CONSUMER.MSG.NEXT."))
-        return false;
+        return jsc_pull_request(s, op);
 
     jsapi_req r = {
         .s = s,

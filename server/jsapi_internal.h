@@ -137,6 +137,12 @@ void jsapi_stream_names(jsapi_req *r);
 void jsapi_stream_list(jsapi_req *r);
 void jsapi_msg_get(jsapi_req *r);
 void jsapi_msg_delete(jsapi_req *r);
+/* Consumers (jsapi_consumer.c). */
+void jsapi_consumer_create(jsapi_req *r);
+void jsapi_consumer_info(jsapi_req *r);
+void jsapi_consumer_delete(jsapi_req *r);
+void jsapi_consumer_names(jsapi_req *r);
+void jsapi_consumer_list(jsapi_req *r);
 /* Direct get ($JS.API.DIRECT.GET.<stream>[.<subject>]): returns false when the stream does not
  * exist or does not allow direct gets (nobody answers then, as in nats-server). */
 bool jsapi_direct_get(jsapi_req *r);

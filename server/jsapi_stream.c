@@ -16,6 +16,7 @@
 #include "jetstream.h"
 #include "jsapi_internal.h"
 #include "proto/gojson.h"
+#include "jsconsumer.h"
 #include "proto/gotime.h"
 #include "proto/subject.h"
 
@@ -67,7 +68,7 @@ static json_t *state_json(stream *st, bool details, json_t *subjects)
         json_object_set_new(o, "num_deleted", json_integer((json_int_t)s.num_deleted));
     if (details && s.num_deleted)
         json_object_set_new(o, "deleted", deleted_json(st, &s));
-    json_object_set_new(o, "consumer_count", json_integer(0)); /* consumers: not in weir yet */
+    json_object_set_new(o, "consumer_count", json_integer(0)); /* set by info_json */
     return o;
 }
 
@@ -78,7 +79,10 @@ static json_t *info_json(server *s, stream *st, bool with_cluster, bool details,
     json_t *o = json_object();
     json_object_set_new(o, "config", stream_config_to_json(stream_get_config(st)));
     json_object_set_new(o, "created", time_json(jsapi_stream_created(s, stream_name(st)), false));
-    json_object_set_new(o, "state", state_json(st, details, subjects));
+    json_t *state = state_json(st, details, subjects);
+    json_object_set_new(state, "consumer_count",
+                        json_integer((json_int_t)jsc_count(s, stream_name(st))));
+    json_object_set_new(o, "state", state);
     if (with_cluster) {
         /* nats-server 2.10+: a stream without a Raft group reports this server as its leader */
         json_t *c = json_object();
@@ -416,6 +420,7 @@ void jsapi_stream_delete(jsapi_req *r)
     }
     jserr e;
     jserr_clear(&e);
+    jsc_stream_deleted(r->s, name); /* consumers go with their stream */
     if (store_stream_delete(r->s->store, st, &e) < 0) {
         js_streams_changed(r->s);
         jsapi_fail(r, &e);

@@ -34,6 +34,7 @@ typedef struct server {
     store *store;
     struct jetstream *js; /* JetStream state (jetstream.c), NULL when JetStream is off */
     struct jsapi *jsapi;  /* JetStream API state (jsapi.c), created on its first request */
+    struct jsconsumers *jsc; /* consumers (jsconsumer.c), created with the first one */
     struct monitor *monitor; /* HTTP monitoring (monitor.c), NULL when off */
 
     client *clients;     /* doubly linked list of open clients */

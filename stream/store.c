@@ -82,6 +82,11 @@ static int db_open(store_db *d, const char *path, bool memory, char ***extra_nam
     rocksdb_options_set_create_missing_column_families(d->opts, 1);
     rocksdb_options_increase_parallelism(d->opts, 2);
     rocksdb_options_set_max_background_jobs(d->opts, 2);
+    /* Bound memory and restart time across all streams: without these each stream's column
+     * family flushes only at its own 64 MB memtable, so RSS and the WAL replayed at open grow
+     * with the number of streams (measured in docs/BENCHMARKS.md). */
+    rocksdb_options_set_db_write_buffer_size(d->opts, 256u << 20);
+    rocksdb_options_set_max_total_wal_size(d->opts, 512u << 20);
     if (memory) {
         d->env = rocksdb_create_mem_env();
         rocksdb_options_set_env(d->opts, d->env);

@@ -1,0 +1,345 @@
+/*
+ * jsapi_consumer.c — the consumer endpoints of the JetStream API: CONSUMER.CREATE in its three
+ * subject forms (<stream>, <stream>.<consumer>, <stream>.<consumer>.<filter>), DURABLE.CREATE,
+ * INFO, DELETE, NAMES and LIST, with nats-server's ConsumerInfo JSON and errors
+ * (jetstream_api.go jsConsumerCreateRequest and friends, consumer.go ConsumerInfo).
+ *
+ * Consumers live in the server's registry (jsconsumer.h); pull requests and acks are served
+ * there, not here.
+ */
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "jsapi_internal.h"
+#include "jsconsumer.h"
+#include "proto/gotime.h"
+#include "proto/subject.h"
+
+static json_t *time_json(int64_t ns)
+{
+    char buf[GOTIME_RFC3339_MAX];
+    return json_string(gotime_format_rfc3339nano(ns, buf));
+}
+
+static json_t *seq_info(uint64_t cseq, uint64_t sseq, int64_t last_active_ns)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "consumer_seq", json_integer((json_int_t)cseq));
+    json_object_set_new(o, "stream_seq", json_integer((json_int_t)sseq));
+    if (last_active_ns)
+        json_object_set_new(o, "last_active", time_json(last_active_ns));
+    return o;
+}
+
+/* ConsumerInfo's fields, added to o. */
+static void info_fields(server *s, json_t *o, stream *st, consumer *c)
+{
+    consumer_info_state is;
+    consumer_get_state(c, st, &is);
+    json_object_set_new(o, "stream_name", json_string(stream_name(st)));
+    json_object_set_new(o, "name", json_string(consumer_name(c)));
+    json_object_set_new(o, "created", time_json(consumer_created_ns(c)));
+    json_object_set_new(o, "config", consumer_config_to_json(consumer_get_config(c)));
+    json_object_set_new(o, "delivered", seq_info(is.delivered_consumer_seq,
+                                                 is.delivered_stream_seq, is.last_active_ns));
+    json_object_set_new(o, "ack_floor", seq_info(is.ack_floor_consumer_seq,
+                                                 is.ack_floor_stream_seq, 0));
+    json_object_set_new(o, "num_ack_pending", json_integer((json_int_t)is.num_ack_pending));
+    json_object_set_new(o, "num_redelivered", json_integer((json_int_t)is.num_redelivered));
+    json_object_set_new(o, "num_waiting",
+                        json_integer((json_int_t)jsc_num_waiting(s, stream_name(st),
+                                                                 consumer_name(c))));
+    json_object_set_new(o, "num_pending", json_integer((json_int_t)is.num_pending));
+    json_t *cl = json_object();
+    json_object_set_new(cl, "leader", json_string(s->server_name));
+    json_object_set_new(o, "cluster", cl);
+    json_object_set_new(o, "ts", time_json(jsapi_now_ns()));
+}
+
+static void reply_info(jsapi_req *r, stream *st, consumer *c)
+{
+    json_t *resp = jsapi_resp_new(r);
+    info_fields(r->s, resp, st, c);
+    jsapi_send(r, resp, false);
+}
+
+/* nats-server's createConsumerName: 8 characters of a hash. */
+static void random_name(char out[9])
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char b[8];
+    if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
+        for (size_t i = 0; i < sizeof b; i++)
+            b[i] = (unsigned char)rand();
+    for (size_t i = 0; i < 8; i++)
+        out[i] = abc[b[i] % (sizeof abc - 1)];
+    out[8] = '\0';
+}
+
+static bool filters_in_stream(const stream_config *sc, const consumer_config *cc)
+{
+    const char *one[1] = {cc->filter_subject};
+    const char *const *f = cc->nfilters ? (const char *const *)cc->filter_subjects : one;
+    size_t n = cc->nfilters ? cc->nfilters : cc->filter_subject ? 1 : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!subject_valid_filter(f[i], strlen(f[i])))
+            return false;
+        bool ok = sc->nsubjects == 0; /* a stream without subjects captures its name */
+        for (size_t k = 0; k < sc->nsubjects && !ok; k++)
+            ok = subject_filters_overlap(f[i], strlen(f[i]), sc->subjects[k],
+                                         strlen(sc->subjects[k]));
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+void jsapi_consumer_create(jsapi_req *r)
+{
+    /* $JS.API.CONSUMER.CREATE.<stream>[.<consumer>[.<filter>]] or
+     * $JS.API.CONSUMER.DURABLE.CREATE.<stream>.<durable> */
+    bool durable_create = strncmp(r->subject, "$JS.API.CONSUMER.DURABLE.", 25) == 0;
+    char sname[256], cname[256];
+    jsapi_token(r, durable_create ? 6 : 5, sname, sizeof sname);
+    jsapi_token(r, durable_create ? 7 : 6, cname, sizeof cname);
+    const char *filter_in_subject = NULL;
+    if (!durable_create && cname[0]) {
+        /* everything after the 6th token is the filter */
+        const char *p = r->subject;
+        for (int i = 0; i < 6 && p; i++) {
+            p = strchr(p, '.');
+            if (p)
+                p++;
+        }
+        filter_in_subject = p;
+    }
+    jserr e;
+    jserr_clear(&e);
+    if (jsapi_body_blank(r->body, r->body_len)) {
+        jsapi_fail_id(r, JSERR_CONSUMER_CONFIG_REQUIRED);
+        return;
+    }
+    json_error_t jerr;
+    json_t *req = json_loadb(r->body, r->body_len, 0, &jerr);
+    if (!req || !json_is_object(req)) {
+        json_decref(req);
+        jserr_set(&e, JSERR_INVALID_JSON, "err", jerr.text, NULL);
+        jsapi_fail(r, &e);
+        return;
+    }
+    const json_t *sn = json_object_get(req, "stream_name");
+    const json_t *act = json_object_get(req, "action");
+    const char *action = json_is_string(act) ? json_string_value(act) : "";
+    if (json_is_string(sn) && strcmp(json_string_value(sn), sname) != 0) {
+        json_decref(req);
+        jsapi_fail_id(r, JSERR_STREAM_MISMATCH);
+        return;
+    }
+    stream *st = store_stream_find(r->s->store, sname);
+    if (!st) {
+        json_decref(req);
+        jsapi_fail_id(r, JSERR_STREAM_NOT_FOUND);
+        return;
+    }
+    consumer_config cfg;
+    const json_t *cj = json_object_get(req, "config");
+    if (!cj || json_is_null(cj)) {
+        json_decref(req);
+        jsapi_fail_id(r, JSERR_CONSUMER_CONFIG_REQUIRED);
+        return;
+    }
+    int rc = consumer_config_from_json(cj, &cfg, &e);
+    json_decref(req);
+    if (rc < 0) {
+        jsapi_fail(r, &e);
+        return;
+    }
+    jserr_id id = JSERR_NONE;
+    if (durable_create) {
+        if (!cfg.durable_name)
+            id = JSERR_CONSUMER_DURABLE_NAME_NOT_SET;
+        else if (strcmp(cfg.durable_name, cname) != 0)
+            id = JSERR_CONSUMER_DURABLE_NAME_NOT_MATCH_SUBJECT;
+    } else if (cname[0]) {
+        if (cfg.durable_name && strcmp(cfg.durable_name, cname) != 0)
+            id = JSERR_CONSUMER_DURABLE_NAME_NOT_MATCH_SUBJECT;
+        else if (cfg.name && strcmp(cfg.name, cname) != 0)
+            id = JSERR_CONSUMER_CREATE_DURABLE_AND_NAME_MISMATCH;
+        else if (filter_in_subject && cfg.nfilters > 0)
+            id = JSERR_CONSUMER_MULTIPLE_FILTERS_NOT_ALLOWED;
+        else if (filter_in_subject &&
+                 (!cfg.filter_subject || strcmp(cfg.filter_subject, filter_in_subject) != 0))
+            id = JSERR_CONSUMER_CREATE_FILTER_SUBJECT_MISMATCH;
+        else if (!cfg.name)
+            cfg.name = strdup(cname);
+    }
+    if (id == JSERR_NONE && !filters_in_stream(stream_get_config(st), &cfg))
+        id = JSERR_CONSUMER_FILTER_NOT_SUBSET;
+    if (id != JSERR_NONE) {
+        consumer_config_free(&cfg);
+        jsapi_fail_id(r, id);
+        return;
+    }
+    if (stream_get_config(st)->retention != STREAM_RETENTION_LIMITS) {
+        consumer_config_free(&cfg);
+        jserr_set(&e, JSERR_CONSUMER_CREATE, "err",
+                  "consumers on interest and workqueue streams are not supported by weir yet",
+                  NULL);
+        jsapi_fail(r, &e);
+        return;
+    }
+    if (!cfg.name) {
+        char n[9];
+        do
+            random_name(n);
+        while (jsc_find(r->s, sname, n));
+        cfg.name = strdup(n);
+    }
+    if (!cfg.name) {
+        consumer_config_free(&cfg);
+        jsapi_fail_id(r, JSERR_CONSUMER_CREATE);
+        return;
+    }
+    consumer *existing = jsc_find(r->s, sname, cfg.name);
+    if (existing) {
+        json_t *a = consumer_config_to_json(&cfg);
+        json_t *b = consumer_config_to_json(consumer_get_config(existing));
+        bool same = json_equal(a, b);
+        json_decref(a);
+        json_decref(b);
+        consumer_config_free(&cfg);
+        if (same && strcmp(action, "update") != 0) {
+            reply_info(r, st, existing);
+            return;
+        }
+        if (!strcmp(action, "create")) {
+            jsapi_fail_id(r, JSERR_CONSUMER_ALREADY_EXISTS);
+            return;
+        }
+        if (same) {
+            reply_info(r, st, existing);
+            return;
+        }
+        jserr_set(&e, JSERR_CONSUMER_CREATE, "err",
+                  "consumer updates are not supported by weir yet", NULL);
+        jsapi_fail(r, &e);
+        return;
+    }
+    if (!strcmp(action, "update")) {
+        consumer_config_free(&cfg);
+        jsapi_fail_id(r, JSERR_CONSUMER_DOES_NOT_EXIST);
+        return;
+    }
+    consumer *c = consumer_new(st, &cfg, jsapi_now_ns());
+    if (!c) {
+        consumer_config_free(&cfg);
+        jsapi_fail_id(r, JSERR_CONSUMER_CREATE);
+        return;
+    }
+    if (jsc_add(r->s, sname, c) < 0) {
+        jsapi_fail_id(r, JSERR_CONSUMER_CREATE);
+        return;
+    }
+    reply_info(r, st, c);
+}
+
+/* The stream and consumer named in tokens 5 and 6, or an error answered. */
+static consumer *lookup(jsapi_req *r, stream **st, char *cname, size_t cap)
+{
+    char sname[256];
+    jsapi_token(r, 5, sname, sizeof sname);
+    jsapi_token(r, 6, cname, cap);
+    *st = store_stream_find(r->s->store, sname);
+    if (!*st) {
+        jsapi_fail_id(r, JSERR_STREAM_NOT_FOUND);
+        return NULL;
+    }
+    consumer *c = jsc_find(r->s, sname, cname);
+    if (!c)
+        jsapi_fail_id(r, JSERR_CONSUMER_NOT_FOUND);
+    return c;
+}
+
+void jsapi_consumer_info(jsapi_req *r)
+{
+    stream *st;
+    char cname[256];
+    consumer *c = lookup(r, &st, cname, sizeof cname);
+    if (c)
+        reply_info(r, st, c);
+}
+
+void jsapi_consumer_delete(jsapi_req *r)
+{
+    stream *st;
+    char cname[256];
+    consumer *c = lookup(r, &st, cname, sizeof cname);
+    if (!c)
+        return;
+    jsc_delete(r->s, stream_name(st), cname);
+    json_t *resp = jsapi_resp_new(r);
+    json_object_set_new(resp, "success", json_true());
+    jsapi_send(r, resp, false);
+}
+
+static void names_or_list(jsapi_req *r, bool list)
+{
+    char sname[256];
+    jsapi_token(r, 5, sname, sizeof sname);
+    int64_t offset = 0;
+    jsapi_field f[] = {{"offset", JF_INT, &offset}};
+    jserr e;
+    if (!jsapi_body_blank(r->body, r->body_len) &&
+        jsapi_decode(r->body, r->body_len,
+                     list ? "JSApiConsumersRequest" : "JSApiConsumersRequest", f, 1, &e) < 0) {
+        jsapi_fail(r, &e);
+        return;
+    }
+    if (offset < 0)
+        offset = 0;
+    stream *st = store_stream_find(r->s->store, sname);
+    if (!st) {
+        jsapi_fail_id(r, JSERR_STREAM_NOT_FOUND);
+        return;
+    }
+    size_t total = jsc_count(r->s, sname);
+    consumer **all = calloc(total ? total : 1, sizeof *all);
+    if (!all) {
+        jsapi_fail_id(r, JSERR_BAD_REQUEST);
+        return;
+    }
+    jsc_collect(r->s, sname, all, total);
+    size_t limit = list ? JSAPI_LIST_LIMIT : JSAPI_NAMES_LIMIT;
+    size_t from = (uint64_t)offset > total ? total : (size_t)offset;
+    json_t *resp = jsapi_resp_new(r);
+    json_object_set_new(resp, "total", json_integer((json_int_t)total));
+    json_object_set_new(resp, "offset", json_integer((json_int_t)from));
+    json_object_set_new(resp, "limit", json_integer((json_int_t)limit));
+    json_t *arr = json_array();
+    for (size_t i = from; i < total && i < from + limit; i++) {
+        if (list) {
+            json_t *o = json_object();
+            info_fields(r->s, o, st, all[i]);
+            json_array_append_new(arr, o);
+        } else {
+            json_array_append_new(arr, json_string(consumer_name(all[i])));
+        }
+    }
+    json_object_set_new(resp, "consumers", arr);
+    free(all);
+    jsapi_send(r, resp, false);
+}
+
+void jsapi_consumer_names(jsapi_req *r)
+{
+    names_or_list(r, false);
+}
+
+void jsapi_consumer_list(jsapi_req *r)
+{
+    names_or_list(r, true);
+}

@@ -1,0 +1,374 @@
+/*
+ * test_iop_pull.c — pull consumers through libnats's JetStream API: js_PullSubscribe and
+ * natsSubscription_Fetch, the ack reply subject's metadata (natsMsg_GetMetaData: sequences,
+ * delivery count, pending), acks (Ack, AckSync, Nak, InProgress, Term), redelivery after
+ * ack_wait with a rising delivery count, fetch with nothing to get, consumer info / names /
+ * list / delete, consumer counts in stream and account info, and the pull statuses of ADR-13
+ * (404 No Messages, 408 Request Timeout with Nats-Pending-Messages, 409 Exceeded MaxWaiting)
+ * on raw requests.
+ *
+ * Every case passes against nats-server too (WEIR_SERVER=/usr/sbin/nats-server).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test/interop/harness.h"
+#include "test/testlib.h"
+
+static h_server srv;
+static natsConnection *nc;
+static jsCtx *js;
+
+static natsStatus add_stream(const char *name, const char *subject)
+{
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = name;
+    const char *subjects[1] = {subject};
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    jsErrCode ec = 0;
+    return js_AddStream(NULL, js, &cfg, NULL, &ec);
+}
+
+static natsStatus publish_n(const char *subject, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char data[32];
+        snprintf(data, sizeof data, "m%d", i + 1);
+        jsErrCode ec = 0;
+        natsStatus st = js_Publish(NULL, js, subject, data, (int)strlen(data), NULL, &ec);
+        if (st != NATS_OK)
+            return st;
+    }
+    return NATS_OK;
+}
+
+static natsStatus pull_sub(natsSubscription **sub, const char *stream, const char *subject,
+                           const char *durable, int64_t ack_wait_ns)
+{
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = stream;
+    so.Config.AckPolicy = js_AckExplicit;
+    if (ack_wait_ns)
+        so.Config.AckWait = ack_wait_ns;
+    jsErrCode ec = 0;
+    return js_PullSubscribe(sub, js, subject, durable, NULL, &so, &ec);
+}
+
+static bool meta_is(natsMsg *m, uint64_t sseq, uint64_t cseq, uint64_t dc, uint64_t pending)
+{
+    jsMsgMetaData *md = NULL;
+    if (natsMsg_GetMetaData(&md, m) != NATS_OK)
+        return false;
+    bool ok = md->Sequence.Stream == sseq && (cseq == 0 || md->Sequence.Consumer == cseq) &&
+              md->NumDelivered == dc && md->NumPending == pending && md->Timestamp > 0;
+    if (!ok)
+        fprintf(stderr, "meta: sseq %" PRIu64 " cseq %" PRIu64 " dc %" PRIu64
+                " pending %" PRIu64 "\n", md->Sequence.Stream, md->Sequence.Consumer,
+                md->NumDelivered, md->NumPending);
+    jsMsgMetaData_Destroy(md);
+    return ok;
+}
+
+static bool data_is(natsMsg *m, const char *text)
+{
+    return natsMsg_GetDataLength(m) == (int)strlen(text) &&
+           memcmp(natsMsg_GetData(m), text, strlen(text)) == 0;
+}
+
+/* ---- cases ---- */
+
+static void fetch_and_ack(void)
+{
+    CHECK(js);
+    CHECK(add_stream("PULL", "pull.>") == NATS_OK);
+    CHECK(publish_n("pull.a", 5) == NATS_OK);
+    natsSubscription *sub = NULL;
+    CHECK(pull_sub(&sub, "PULL", "pull.>", "D1", 0) == NATS_OK);
+    natsMsgList l = {0};
+    jsErrCode ec = 0;
+    natsStatus st = natsSubscription_Fetch(&l, sub, 3, 2000, &ec);
+    bool ok = st == NATS_OK && l.Count == 3 && data_is(l.Msgs[0], "m1") &&
+              data_is(l.Msgs[2], "m3") && meta_is(l.Msgs[0], 1, 1, 1, 4) &&
+              meta_is(l.Msgs[1], 2, 2, 1, 3) && meta_is(l.Msgs[2], 3, 3, 1, 2);
+    if (ok)
+        ok = natsMsg_Ack(l.Msgs[0], NULL) == NATS_OK &&
+             natsMsg_AckSync(l.Msgs[1], NULL, &ec) == NATS_OK &&
+             natsMsg_AckSync(l.Msgs[2], NULL, &ec) == NATS_OK;
+    natsMsgList_Destroy(&l);
+    CHECKF(ok, "first fetch: status %d count %d", st, l.Count);
+
+    jsConsumerInfo *ci = NULL;
+    CHECK(js_GetConsumerInfo(&ci, js, "PULL", "D1", NULL, &ec) == NATS_OK);
+    ok = ci->NumAckPending == 0 && ci->NumPending == 2 && ci->Delivered.Stream == 3 &&
+         ci->Delivered.Consumer == 3 && ci->AckFloor.Stream == 3 && ci->AckFloor.Consumer == 3 &&
+         ci->Config->AckPolicy == js_AckExplicit && strcmp(ci->Name, "D1") == 0;
+    jsConsumerInfo_Destroy(ci);
+    CHECK(ok);
+
+    /* ask for more than there is: the two left, then the request times out */
+    st = natsSubscription_Fetch(&l, sub, 5, 500, &ec);
+    ok = l.Count == 2 && meta_is(l.Msgs[0], 4, 4, 1, 1) && meta_is(l.Msgs[1], 5, 5, 1, 0);
+    for (int i = 0; ok && i < l.Count; i++)
+        ok = natsMsg_AckSync(l.Msgs[i], NULL, &ec) == NATS_OK;
+    natsMsgList_Destroy(&l);
+    CHECKF(ok, "second fetch: status %d count %d", st, l.Count);
+
+    /* nothing left: a timeout with no messages */
+    st = natsSubscription_Fetch(&l, sub, 1, 300, &ec);
+    ok = st == NATS_TIMEOUT && l.Count == 0;
+    natsMsgList_Destroy(&l);
+    CHECKF(ok, "empty fetch: status %d", st);
+
+    /* new messages wake a waiting fetch */
+    CHECK(publish_n("pull.b", 1) == NATS_OK);
+    st = natsSubscription_Fetch(&l, sub, 1, 2000, &ec);
+    ok = st == NATS_OK && l.Count == 1 && meta_is(l.Msgs[0], 6, 6, 1, 0) &&
+         natsMsg_Ack(l.Msgs[0], NULL) == NATS_OK;
+    natsMsgList_Destroy(&l);
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+    CHECK(ok);
+}
+
+static void redelivery(void)
+{
+    CHECK(js);
+    CHECK(add_stream("REDO", "redo.>") == NATS_OK);
+    CHECK(publish_n("redo.x", 2) == NATS_OK);
+    natsSubscription *sub = NULL;
+    CHECK(pull_sub(&sub, "REDO", "redo.>", "R1", 300 * 1000000LL) == NATS_OK);
+    natsMsgList l = {0};
+    jsErrCode ec = 0;
+    natsStatus st = natsSubscription_Fetch(&l, sub, 1, 2000, &ec);
+    bool ok = st == NATS_OK && l.Count == 1 && meta_is(l.Msgs[0], 1, 1, 1, 1);
+    natsMsgList_Destroy(&l);
+    CHECK(ok);
+    /* not acked: after ack_wait it comes again, delivered twice */
+    h_sleep_ms(700);
+    st = natsSubscription_Fetch(&l, sub, 1, 2000, &ec);
+    ok = st == NATS_OK && l.Count == 1 && meta_is(l.Msgs[0], 1, 2, 2, 1);
+    if (ok)
+        ok = natsMsg_Nak(l.Msgs[0], NULL) == NATS_OK;
+    natsMsgList_Destroy(&l);
+    CHECK(ok);
+    h_sleep_ms(100); /* nats-server handles acks on a queue of their own */
+    jsConsumerInfo *ci = NULL;
+    /* a nak: at once again, three times now */
+    st = natsSubscription_Fetch(&l, sub, 1, 2000, &ec);
+    ok = st == NATS_OK && l.Count == 1 && meta_is(l.Msgs[0], 1, 3, 3, 1) &&
+         natsMsg_InProgress(l.Msgs[0], NULL) == NATS_OK;
+    if (ok) {
+        CHECK(js_GetConsumerInfo(&ci, js, "REDO", "R1", NULL, &ec) == NATS_OK);
+        ok = ci->NumRedelivered == 1 && ci->NumAckPending == 1 && ci->NumPending == 1;
+        jsConsumerInfo_Destroy(ci);
+    }
+    if (ok)
+        ok = natsMsg_Term(l.Msgs[0], NULL) == NATS_OK;
+    natsMsgList_Destroy(&l);
+    CHECK(ok);
+    h_sleep_ms(100);
+    /* terminated: the next one is message 2 (its consumer sequence is 4 in nats-server 2.10+,
+     * 3 in 2.9, so it is not checked) */
+    st = natsSubscription_Fetch(&l, sub, 1, 2000, &ec);
+    ok = st == NATS_OK && l.Count == 1 && meta_is(l.Msgs[0], 2, 0, 1, 0) &&
+         natsMsg_AckSync(l.Msgs[0], NULL, &ec) == NATS_OK;
+    natsMsgList_Destroy(&l);
+    CHECK(ok);
+    CHECK(js_GetConsumerInfo(&ci, js, "REDO", "R1", NULL, &ec) == NATS_OK);
+    ok = ci->NumAckPending == 0 && ci->NumPending == 0 && ci->AckFloor.Stream == 2;
+    jsConsumerInfo_Destroy(ci);
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+    CHECK(ok);
+}
+
+static bool status_is(natsMsg *m, const char *code)
+{
+    const char *v = NULL;
+    return m && natsMsgHeader_Get(m, "Status", &v) == NATS_OK && v && strcmp(v, code) == 0;
+}
+
+static void pull_statuses(void)
+{
+    CHECK(js);
+    CHECK(add_stream("STAT", "stat.>") == NATS_OK);
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = "S1";
+    cc.AckPolicy = js_AckExplicit;
+    cc.MaxWaiting = 1;
+    jsErrCode ec = 0;
+    CHECK(js_AddConsumer(NULL, js, "STAT", &cc, NULL, &ec) == NATS_OK);
+    natsMsg *m = NULL;
+    /* no_wait with nothing: 404 */
+    CHECK(natsConnection_RequestString(&m, nc, "$JS.API.CONSUMER.MSG.NEXT.STAT.S1",
+                                       "{\"batch\":1,\"no_wait\":true}", 2000) == NATS_OK);
+    bool ok = status_is(m, "404");
+    natsMsg_Destroy(m);
+    CHECK(ok);
+    /* expires: 408 with the messages still wanted */
+    natsSubscription *inbox = NULL;
+    CHECK(natsConnection_SubscribeSync(&inbox, nc, "pull.inbox.1") == NATS_OK);
+    CHECK(natsConnection_PublishRequestString(nc, "$JS.API.CONSUMER.MSG.NEXT.STAT.S1",
+                                              "pull.inbox.1",
+                                              "{\"batch\":3,\"expires\":300000000}") == NATS_OK);
+    /* a second waiting request exceeds max_waiting 1: 409 */
+    CHECK(natsConnection_RequestString(&m, nc, "$JS.API.CONSUMER.MSG.NEXT.STAT.S1",
+                                       "{\"batch\":1,\"expires\":1000000000}", 2000) == NATS_OK);
+    const char *desc = NULL;
+    ok = status_is(m, "409") && natsMsgHeader_Get(m, "Description", &desc) == NATS_OK &&
+         strcmp(desc, "Exceeded MaxWaiting") == 0;
+    natsMsg_Destroy(m);
+    CHECK(ok);
+    m = NULL;
+    CHECK(natsSubscription_NextMsg(&m, inbox, 2000) == NATS_OK);
+    const char *pend = NULL;
+    ok = status_is(m, "408") &&
+         natsMsgHeader_Get(m, "Nats-Pending-Messages", &pend) == NATS_OK && strcmp(pend, "3") == 0;
+    natsMsg_Destroy(m);
+    natsSubscription_Destroy(inbox);
+    CHECK(ok);
+    /* a missing consumer: nobody answers */
+    natsStatus st = natsConnection_RequestString(&m, nc, "$JS.API.CONSUMER.MSG.NEXT.STAT.NOPE",
+                                                 "1", 1000);
+    CHECKF(st == NATS_NO_RESPONDERS || st == NATS_TIMEOUT, "status %d", st);
+}
+
+static void info_names_list_delete(void)
+{
+    CHECK(js);
+    CHECK(add_stream("NAMES", "names.>") == NATS_OK);
+    CHECK(publish_n("names.a", 3) == NATS_OK);
+    const char *names[] = {"C1", "C2"};
+    jsErrCode ec = 0;
+    for (int i = 0; i < 2; i++) {
+        jsConsumerConfig cc;
+        jsConsumerConfig_Init(&cc);
+        cc.Durable = names[i];
+        cc.AckPolicy = js_AckExplicit;
+        cc.FilterSubject = "names.a";
+        jsConsumerInfo *ci = NULL;
+        CHECK(js_AddConsumer(&ci, js, "NAMES", &cc, NULL, &ec) == NATS_OK);
+        bool ok = ci->NumPending == 3 && strcmp(ci->Stream, "NAMES") == 0 &&
+                  ci->Config->MaxAckPending == 1000 && ci->Config->MaxWaiting == 512 &&
+                  ci->Config->AckWait == 30000000000LL;
+        jsConsumerInfo_Destroy(ci);
+        CHECK(ok);
+    }
+    jsConsumerNamesList *nl = NULL;
+    CHECK(js_ConsumerNames(&nl, js, "NAMES", NULL, &ec) == NATS_OK);
+    bool ok = nl->Count == 2;
+    jsConsumerNamesList_Destroy(nl);
+    CHECK(ok);
+    jsConsumerInfoList *il = NULL;
+    CHECK(js_Consumers(&il, js, "NAMES", NULL, &ec) == NATS_OK);
+    ok = il->Count == 2 && il->List[0]->NumPending == 3;
+    jsConsumerInfoList_Destroy(il);
+    CHECK(ok);
+    jsStreamInfo *si = NULL;
+    CHECK(js_GetStreamInfo(&si, js, "NAMES", NULL, &ec) == NATS_OK);
+    ok = si->State.Consumers == 2;
+    jsStreamInfo_Destroy(si);
+    CHECK(ok);
+    CHECK(js_DeleteConsumer(js, "NAMES", "C1", NULL, &ec) == NATS_OK);
+    jsConsumerInfo *ci = NULL;
+    ec = 0;
+    CHECK(js_GetConsumerInfo(&ci, js, "NAMES", "C1", NULL, &ec) != NATS_OK);
+    CHECKF(ec == 10014, "err_code %d", (int)ec);
+    ec = 0;
+    CHECK(js_DeleteConsumer(js, "NAMES", "C1", NULL, &ec) != NATS_OK && ec == 10014);
+    /* deleting the stream takes its consumers */
+    CHECK(js_DeleteStream(js, "NAMES", NULL, &ec) == NATS_OK);
+    CHECK(add_stream("NAMES", "names.>") == NATS_OK);
+    nl = NULL;
+    natsStatus st = js_ConsumerNames(&nl, js, "NAMES", NULL, &ec);
+    /* libnats reports an empty list as NATS_NOT_FOUND */
+    ok = st == NATS_NOT_FOUND || (st == NATS_OK && nl->Count == 0);
+    jsConsumerNamesList_Destroy(nl);
+    CHECKF(ok, "status %d", st);
+}
+
+static void deliver_policies(void)
+{
+    CHECK(js);
+    CHECK(add_stream("POL", "pol.>") == NATS_OK);
+    CHECK(publish_n("pol.a", 4) == NATS_OK);
+    struct {
+        const char *name;
+        jsDeliverPolicy dp;
+        uint64_t start;
+        uint64_t first_seq; /* 0: nothing */
+    } cases[] = {{"ALL", js_DeliverAll, 0, 1},
+                 {"LAST", js_DeliverLast, 0, 4},
+                 {"NEW", js_DeliverNew, 0, 0},
+                 {"SEQ", js_DeliverByStartSequence, 3, 3}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        jsSubOptions so;
+        jsSubOptions_Init(&so);
+        so.Stream = "POL";
+        so.Config.AckPolicy = js_AckExplicit;
+        so.Config.DeliverPolicy = cases[i].dp;
+        so.Config.OptStartSeq = cases[i].start;
+        natsSubscription *sub = NULL;
+        jsErrCode ec = 0;
+        CHECKF(js_PullSubscribe(&sub, js, "pol.>", cases[i].name, NULL, &so, &ec) == NATS_OK,
+               "%s: ec %d", cases[i].name, (int)ec);
+        natsMsgList l = {0};
+        natsStatus st = natsSubscription_Fetch(&l, sub, 1, 300, &ec);
+        jsMsgMetaData *md = NULL;
+        bool ok = cases[i].first_seq == 0
+                      ? st == NATS_TIMEOUT && l.Count == 0
+                      : st == NATS_OK && l.Count == 1 &&
+                            natsMsg_GetMetaData(&md, l.Msgs[0]) == NATS_OK &&
+                            md->Sequence.Stream == cases[i].first_seq;
+        jsMsgMetaData_Destroy(md);
+        natsMsgList_Destroy(&l);
+        natsSubscription_Unsubscribe(sub);
+        natsSubscription_Destroy(sub);
+        CHECKF(ok, "%s: status %d", cases[i].name, st);
+    }
+}
+
+static void account_counts(void)
+{
+    CHECK(js);
+    jsAccountInfo *ai = NULL;
+    jsErrCode ec = 0;
+    CHECK(js_GetAccountInfo(&ai, js, NULL, &ec) == NATS_OK);
+    /* S1: the consumers js_PullSubscribe made went with natsSubscription_Unsubscribe, those
+     * of NAMES with their stream */
+    bool ok = ai->Consumers == 1;
+    int n = ai->Consumers;
+    jsAccountInfo_Destroy(ai);
+    CHECKF(ok, "consumers %d", n);
+}
+
+int main(void)
+{
+    h_init();
+    if (h_server_start(&srv, NULL, "-js", NULL) == 0) {
+        char err[256];
+        if (h_connect(&srv, NULL, &nc, err, sizeof err) != NATS_OK)
+            fprintf(stderr, "connect: %s\n", err);
+        else if (natsConnection_JetStream(&js, nc, NULL) != NATS_OK)
+            fprintf(stderr, "natsConnection_JetStream failed\n");
+    }
+    RUN(fetch_and_ack);
+    RUN(redelivery);
+    RUN(pull_statuses);
+    RUN(info_names_list_delete);
+    RUN(deliver_policies);
+    RUN(account_counts);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    if (testlib_failed_cases)
+        h_server_dump(&srv, 30);
+    h_server_free(&srv);
+    h_done();
+    TESTLIB_EXIT();
+}
