@@ -113,6 +113,7 @@ int js_start(server *s)
     js->srv = s;
     s->js = js;
     js_streams_changed(s);
+    size_t nconsumers = jsc_load(s);
     loop_timer_init(&js->sync_timer, sync_fired);
     loop_timer_init(&js->expire_timer, expire_fired);
     if (!o->sync_always && o->sync_interval_ms > 0)
@@ -124,6 +125,7 @@ int js_start(server *s)
     if (key) /* nats-server prints the cipher only when there is a key */
         log_info("  Encryption:      XChaCha20-Poly1305 (key from %s)", key_source);
     log_info("  Streams:         %zu", store_stream_count(s->store));
+    log_info("  Consumers:       %zu", nconsumers);
     return 0;
 }
 
@@ -203,6 +205,7 @@ void js_commit(server *s)
         return;
     char err[512] = "";
     bool ok = true;
+    jsc_before_commit(s); /* durable consumers' changed state joins the batch */
     if (store_has_pending(s->store) && store_commit(s->store, err, sizeof err) < 0) {
         ok = false;
         log_error("JetStream: store write failed: %s", err);
@@ -220,8 +223,8 @@ void js_commit(server *s)
         free(a->stream);
     }
     js->nacks = 0;
-    if (ok)
-        jsc_wake(s); /* the new messages are durable: waiting pull requests may have them */
+    /* the new messages are durable: waiting pull requests may have them */
+    jsc_after_commit(s, ok);
 }
 
 void js_stop(server *s)
@@ -229,6 +232,7 @@ void js_stop(server *s)
     struct jetstream *js = s->js;
     if (js) {
         js_commit(s);
+        js_commit(s); /* what the last deliveries changed in durable consumers */
         jsc_free(s);
         loop_timer_stop(s->loop, &js->sync_timer);
         loop_timer_stop(s->loop, &js->expire_timer);

@@ -244,6 +244,14 @@ void jsapi_consumer_create(jsapi_req *r)
         jsapi_fail_id(r, JSERR_CONSUMER_CREATE);
         return;
     }
+    /* a durable consumer exists once its record is written */
+    if (jsc_save(r->s, sname, consumer_name(c)) < 0 || jsapi_commit(r, &e) < 0) {
+        if (!e.code)
+            jserr_set(&e, JSERR_CONSUMER_STORE_FAILED, "err", "out of memory", NULL);
+        jsc_delete(r->s, sname, consumer_name(c));
+        jsapi_fail(r, &e);
+        return;
+    }
     reply_info(r, st, c);
 }
 
@@ -281,6 +289,12 @@ void jsapi_consumer_delete(jsapi_req *r)
     if (!c)
         return;
     jsc_delete(r->s, stream_name(st), cname);
+    jserr e;
+    jserr_clear(&e);
+    if (jsapi_commit(r, &e) < 0) {
+        jsapi_fail(r, &e);
+        return;
+    }
     json_t *resp = jsapi_resp_new(r);
     json_object_set_new(resp, "success", json_true());
     jsapi_send(r, resp, false);

@@ -496,6 +496,8 @@ void jsapi_stream_purge(jsapi_req *r)
         purge_reply(r, &ce, 0, false);
         return;
     }
+    if (rc == 0)
+        jsc_stream_purged(r->s, stream_name(st));
     /* a failed purge itself is answered as a normal response, as nats-server does */
     purge_reply(r, rc < 0 ? &e : NULL, rc < 0 ? 0 : purged, false);
     return;

@@ -13,6 +13,7 @@
 
 #include "client.h"
 #include "log.h"
+#include "stream/consumer_store.h"
 #include "stream/stream.h"
 
 #define TICK_MS 50
@@ -24,6 +25,8 @@ typedef struct waiter {
     int64_t expires_ms; /* monotonic deadline, 0 = none */
     bool no_wait;
     int64_t delivered;
+    int64_t hb_ms;      /* idle heartbeat interval, 0 = none */
+    int64_t next_hb_ms; /* when the next heartbeat is due */
     struct waiter *next;
 } waiter;
 
@@ -33,6 +36,8 @@ typedef struct entry {
     waiter *head, *tail;
     size_t nwait;
     int64_t last_request_ms; /* for inactive_threshold */
+    bool durable;
+    bool dirty;              /* durable state changed since it was last put into the batch */
 } entry;
 
 struct jsconsumers {
@@ -40,6 +45,8 @@ struct jsconsumers {
     size_t n, cap;
     loop_timer tick;
     server *srv;
+    char **replies;          /* double acks answered after the next commit */
+    size_t nreplies, replies_cap;
 };
 
 static int64_t wall_ns(void)
@@ -106,6 +113,7 @@ int jsc_add(server *s, const char *stream_name, consumer *c)
         return -1;
     }
     e->c = c;
+    e->durable = consumer_get_config(c)->durable_name != NULL;
     e->last_request_ms = loop_now_ms(s->loop);
     r->v[r->n++] = e;
     return 0;
@@ -122,10 +130,13 @@ static void waiter_free(waiter *w)
     free(w);
 }
 
-static void remove_at(server *s, size_t i, const char *status)
+/* Removes entry i; forget: its stored record goes too (in the pending batch). */
+static void remove_at(server *s, size_t i, const char *status, bool forget)
 {
     struct jsconsumers *r = s->jsc;
     entry *e = r->v[i];
+    if (forget && e->durable)
+        store_consumer_delete(s->store, e->stream, consumer_name(e->c));
     for (waiter *w = e->head, *next; w; w = next) {
         next = w->next;
         if (status)
@@ -143,7 +154,7 @@ void jsc_delete(server *s, const char *stream_name, const char *name)
 {
     size_t i;
     if (find_entry(s, stream_name, name, &i))
-        remove_at(s, i, "NATS/1.0 409 Consumer Deleted\r\n\r\n");
+        remove_at(s, i, "NATS/1.0 409 Consumer Deleted\r\n\r\n", true);
 }
 
 void jsc_stream_deleted(server *s, const char *stream_name)
@@ -153,9 +164,18 @@ void jsc_stream_deleted(server *s, const char *stream_name)
         return;
     for (size_t i = 0; i < r->n;)
         if (!strcmp(r->v[i]->stream, stream_name))
-            remove_at(s, i, "NATS/1.0 409 Consumer Deleted\r\n\r\n");
+            remove_at(s, i, "NATS/1.0 409 Consumer Deleted\r\n\r\n", true);
         else
             i++;
+}
+
+void jsc_stream_purged(server *s, const char *stream_name)
+{
+    struct jsconsumers *r = reg(s, false);
+    stream *st = store_stream_find(s->store, stream_name);
+    for (size_t i = 0; r && st && i < r->n; i++)
+        if (!strcmp(r->v[i]->stream, stream_name) && consumer_stream_purged(r->v[i]->c, st))
+            r->v[i]->dirty = r->v[i]->durable;
 }
 
 size_t jsc_count(server *s, const char *stream_name)
@@ -241,18 +261,111 @@ static void serve(server *s, entry *e)
         }
         deliver_one(s, e, w, &d);
         stream_msg_free(&d.msg);
+        e->dirty = e->durable;
+        if (w->hb_ms)
+            w->next_hb_ms = loop_now_ms(s->loop) + w->hb_ms;
         w->delivered++;
         if (--w->n == 0)
             pop_head(e);
     }
 }
 
-void jsc_wake(server *s)
+/* {"config":..,"state":..}: a durable consumer's record. */
+static int save(server *s, entry *e)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "config", consumer_config_to_json(consumer_get_config(e->c)));
+    json_object_set_new(j, "state", consumer_state_to_json(e->c));
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    int rc = text ? store_consumer_put(s->store, e->stream, consumer_name(e->c), text,
+                                       strlen(text))
+                  : -1;
+    free(text);
+    if (rc == 0)
+        e->dirty = false;
+    return rc;
+}
+
+int jsc_save(server *s, const char *stream_name, const char *name)
+{
+    entry *e = find_entry(s, stream_name, name, NULL);
+    return e && e->durable ? save(s, e) : 0;
+}
+
+void jsc_before_commit(server *s)
 {
     struct jsconsumers *r = reg(s, false);
     for (size_t i = 0; r && i < r->n; i++)
+        if (r->v[i]->dirty && save(s, r->v[i]) < 0)
+            log_error("JetStream: consumer %s > %s: state not saved (out of memory)",
+                      r->v[i]->stream, consumer_name(r->v[i]->c));
+}
+
+void jsc_after_commit(server *s, bool ok)
+{
+    struct jsconsumers *r = reg(s, false);
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nreplies; i++) {
+        /* a double ack is confirmed only when its state was written */
+        if (ok)
+            client_publish_internal(s, r->replies[i], strlen(r->replies[i]), NULL, 0, "", 0);
+        free(r->replies[i]);
+    }
+    r->nreplies = 0;
+    for (size_t i = 0; i < r->n; i++)
         if (r->v[i]->head)
             serve(s, r->v[i]);
+}
+
+static void queue_reply(struct jsconsumers *r, const char *reply, size_t len)
+{
+    if (r->nreplies == r->replies_cap) {
+        size_t cap = r->replies_cap ? r->replies_cap * 2 : 64;
+        char **v = realloc(r->replies, cap * sizeof *v);
+        if (!v)
+            return;
+        r->replies = v;
+        r->replies_cap = cap;
+    }
+    char *copy = strndup(reply, len);
+    if (copy)
+        r->replies[r->nreplies++] = copy;
+}
+
+static void load_one(const char *stream_name, const char *name, const char *json, size_t len,
+                     void *arg)
+{
+    server *s = arg;
+    stream *st = store_stream_find(s->store, stream_name);
+    json_t *j = json_loadb(json, len, 0, NULL);
+    consumer_config cfg;
+    jserr e;
+    consumer *c = NULL;
+    if (st && j && consumer_config_from_json(json_object_get(j, "config"), &cfg, &e) == 0)
+        c = consumer_restore(&cfg, json_object_get(j, "state"));
+    json_decref(j);
+    if (!st) {
+        store_consumer_delete(s->store, stream_name, name); /* left over from a stream delete */
+        return;
+    }
+    if (!c || strcmp(consumer_name(c), name) != 0) {
+        log_error("JetStream: consumer %s > %s: stored state is not readable, skipped",
+                  stream_name, name);
+        consumer_free(c);
+        return;
+    }
+    if (jsc_add(s, stream_name, c) < 0)
+        log_error("JetStream: consumer %s > %s: out of memory", stream_name, name);
+}
+
+size_t jsc_load(server *s)
+{
+    size_t bad = store_consumer_scan(s->store, load_one, s);
+    if (bad)
+        log_error("JetStream: %zu consumer records could not be opened", bad);
+    return jsc_count(s, NULL);
 }
 
 static void tick_fired(loop_timer *t)
@@ -262,7 +375,8 @@ static void tick_fired(loop_timer *t)
     int64_t now_ms = loop_now_ms(s->loop), now_ns = wall_ns();
     for (size_t i = 0; i < r->n;) {
         entry *e = r->v[i];
-        consumer_check_ack_wait(e->c, now_ns);
+        if (consumer_check_ack_wait(e->c, now_ns) > 0)
+            e->dirty = e->durable;
         if (e->head)
             serve(s, e);
         /* expired requests: 408 with what was left of them */
@@ -282,6 +396,22 @@ static void tick_fired(loop_timer *t)
                 waiter_free(w);
                 continue;
             }
+            if (w->hb_ms && now_ms >= w->next_hb_ms) {
+                /* nats-server's idle heartbeat of a pull request, with the last delivered
+                 * consumer and stream sequences */
+                consumer_info_state is;
+                stream *st = store_stream_find(s->store, e->stream);
+                char hdr[200];
+                if (st) {
+                    consumer_get_state(e->c, st, &is);
+                    snprintf(hdr, sizeof hdr,
+                             "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: %" PRIu64
+                             "\r\nNats-Last-Stream: %" PRIu64 "\r\n\r\n",
+                             is.delivered_consumer_seq, is.delivered_stream_seq);
+                    send_status(s, w->reply, hdr);
+                }
+                w->next_hb_ms = now_ms + w->hb_ms;
+            }
             prev = w;
             pp = &w->next;
         }
@@ -292,7 +422,7 @@ static void tick_fired(loop_timer *t)
             (now_ms - e->last_request_ms) * 1000000LL >= cfg->inactive_threshold_ns) {
             log_debug("JetStream: ephemeral consumer %s > %s removed after inactivity",
                       e->stream, consumer_name(e->c));
-            remove_at(s, i, NULL);
+            remove_at(s, i, NULL, true);
             continue;
         }
         i++;
@@ -340,7 +470,7 @@ static void pull(server *s, entry *e, const char *reply, size_t reply_len, const
     int64_t batch = 1, expires = 0, max_bytes = 0, hb = 0;
     bool no_wait = false;
     size_t k = 0;
-    while (k < body_len && (body[k] == ' ' || body[k] == '\t' || body[k] == '\r' || body[k] == '\n'))
+    while (k < body_len && strchr(" \t\r\n", body[k]) && body[k])
         k++;
     if (k < body_len && body[k] == '{') {
         json_error_t jerr;
@@ -372,11 +502,14 @@ static void pull(server *s, entry *e, const char *reply, size_t reply_len, const
     }
     if (batch <= 0)
         batch = 1;
-    if (max_bytes > 0 || hb > 0) {
+    if (hb > 0 && hb * 2 > expires) {
+        status_with_reason(s, rep, 400, "Bad Request - heartbeat value too large");
+        free(rep);
+        return;
+    }
+    if (max_bytes > 0) {
         /* not done yet: refused rather than ignored */
-        status_with_reason(s, rep, 400,
-                           max_bytes > 0 ? "Bad Request - max_bytes is not supported by weir yet"
-                                         : "Bad Request - heartbeat is not supported by weir yet");
+        status_with_reason(s, rep, 400, "Bad Request - max_bytes is not supported by weir yet");
         free(rep);
         return;
     }
@@ -404,6 +537,10 @@ static void pull(server *s, entry *e, const char *reply, size_t reply_len, const
     if (expires > 0) {
         int64_t ms = expires / 1000000;
         w->expires_ms = loop_now_ms(s->loop) + (ms > 0 ? ms : 1);
+    }
+    if (hb > 0) {
+        w->hb_ms = hb / 1000000 > 0 ? hb / 1000000 : 1;
+        w->next_hb_ms = loop_now_ms(s->loop) + w->hb_ms;
     }
     if (e->tail)
         e->tail->next = w;
@@ -460,6 +597,7 @@ bool jsc_ack(server *s, const nats_op *op)
     bool next = false;
     const char *rest = NULL;
     size_t rest_len = 0;
+    e->dirty = e->durable;
     if (len == 0 || starts(p, len, "+ACK")) {
         consumer_ack(e->c, CONSUMER_ACK_OK, sseq, 0, now);
     } else if (starts(p, len, "+NXT")) {
@@ -488,8 +626,7 @@ bool jsc_ack(server *s, const nats_op *op)
         if (op->reply.len)
             pull(s, e, op->reply.ptr, op->reply.len, rest, rest_len);
     } else if (op->reply.len) {
-        /* double ack: consumer state is in memory only, so it is as written as it gets */
-        client_publish_internal(s, op->reply.ptr, op->reply.len, NULL, 0, "", 0);
+        queue_reply(s->jsc, op->reply.ptr, op->reply.len); /* answered after the commit */
     }
     if (e->head)
         serve(s, e);
@@ -502,8 +639,11 @@ void jsc_free(server *s)
     if (!r)
         return;
     while (r->n)
-        remove_at(s, r->n - 1, NULL);
+        remove_at(s, r->n - 1, NULL, false);
     loop_timer_stop(s->loop, &r->tick);
+    for (size_t i = 0; i < r->nreplies; i++)
+        free(r->replies[i]);
+    free(r->replies);
     free(r->v);
     free(r);
     s->jsc = NULL;

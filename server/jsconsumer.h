@@ -30,6 +30,8 @@ int jsc_add(server *s, const char *stream_name, consumer *c);
 void jsc_delete(server *s, const char *stream_name, const char *name);
 /* Removes every consumer of a stream (before the stream itself goes). */
 void jsc_stream_deleted(server *s, const char *stream_name);
+/* After a purge of the stream: its consumers forget what is gone. */
+void jsc_stream_purged(server *s, const char *stream_name);
 /* Consumers of a stream (NULL: of every stream). */
 size_t jsc_count(server *s, const char *stream_name);
 /* Up to cap consumers of a stream in name order; returns how many exist in all. */
@@ -42,8 +44,16 @@ size_t jsc_num_waiting(server *s, const char *stream_name, const char *name);
 bool jsc_pull_request(server *s, const nats_op *op);
 /* A PUB on $JS.ACK.>: true when it named a consumer. */
 bool jsc_ack(server *s, const nats_op *op);
-/* After the group commit: serves waiting pull requests with what was appended. */
-void jsc_wake(server *s);
+/* Puts a durable consumer's record into the pending batch now (after its creation; the
+ * caller commits before it answers). 0 or -1. */
+int jsc_save(server *s, const char *stream_name, const char *name);
+/* Before the group commit: puts the state of every durable consumer that changed. */
+void jsc_before_commit(server *s);
+/* After the group commit (ok: it succeeded): answers the double acks that waited for it, then
+ * serves waiting pull requests with what was appended. */
+void jsc_after_commit(server *s, bool ok);
+/* Reloads the durable consumers stored in the store (at start); returns how many exist. */
+size_t jsc_load(server *s);
 /* Frees every consumer and the registry (server shutdown). */
 void jsc_free(server *s);
 

@@ -521,8 +521,21 @@ int consumer_next(consumer *c, stream *s, int64_t now_ns, consumer_delivery *out
     }
     if (at_max_ack_pending(c))
         return 0;
-    if (!next_matching(c, s, c->next_sseq, &out->msg))
+    if (!next_matching(c, s, c->next_sseq, &out->msg)) {
+        /* nothing matches up to the end of the stream: as in nats-server, the delivered stream
+         * sequence (and, with nothing pending, the ack floor) moves past what was scanned */
+        stream_state st;
+        stream_get_state(s, &st);
+        if (st.last_seq >= c->next_sseq) {
+            c->next_sseq = st.last_seq + 1;
+            c->sseq = st.last_seq;
+            if (c->np == 0 && c->cfg.ack_policy != CONSUMER_ACK_NONE)
+                update_floor(c);
+            else if (c->cfg.ack_policy == CONSUMER_ACK_NONE)
+                c->floor_sseq = c->sseq;
+        }
         return 0;
+    }
     c->next_sseq = out->msg.seq + 1;
     c->sseq = out->msg.seq;
     c->dseq++;
@@ -642,6 +655,35 @@ size_t consumer_check_ack_wait(consumer *c, int64_t now_ns)
         i++;
     }
     return due;
+}
+
+bool consumer_stream_purged(consumer *c, stream *s)
+{
+    bool changed = false;
+    stream_state st;
+    stream_get_state(s, &st);
+    uint64_t first = st.msgs ? st.first_seq : st.last_seq + 1;
+    if (first > c->next_sseq) {
+        c->next_sseq = first;
+        if (c->sseq < first - 1)
+            c->sseq = first - 1;
+        changed = true;
+    }
+    for (size_t i = 0; i < c->np;) {
+        stream_msg m;
+        jserr e;
+        if (stream_get(s, c->p[i].sseq, &m, &e) == 0) {
+            stream_msg_free(&m);
+            i++;
+            continue;
+        }
+        memmove(&c->p[i], &c->p[i + 1], (c->np - i - 1) * sizeof *c->p);
+        c->np--;
+        changed = true;
+    }
+    if (changed)
+        update_floor(c);
+    return changed;
 }
 
 /* ---------------- persistence ---------------- */

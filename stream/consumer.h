@@ -7,8 +7,9 @@
  *
  * Not done yet (refused at creation with a JetStream error): push consumers (deliver_subject),
  * deliver policies by_start_time and last_per_subject, replay original, backoff, rate limits,
- * heartbeats, flow control, headers_only. State is in memory; consumer_state_to_json / consumer_restore are what a durable consumer's
- * persistence (server/jsconsumer.c, stream/consumer_store.h) writes and reads.
+ * heartbeats, flow control, headers_only. State is in memory; consumer_state_to_json and
+ * consumer_restore are what a durable consumer's persistence (server/jsconsumer.c,
+ * stream/consumer_store.h) writes and reads.
  *
  * Ownership: a consumer owns its config's strings; the stream is passed to each call (a
  * consumer never keeps a stream pointer, so a deleted stream cannot leave it dangling).
@@ -115,6 +116,11 @@ bool consumer_ack(consumer *c, consumer_ack_kind kind, uint64_t sseq, int64_t de
 /* Moves pending messages whose ack_wait (or nak delay) elapsed to the redelivery queue, and
  * drops those that reached max_deliver. Returns the number that became due or were dropped. */
 size_t consumer_check_ack_wait(consumer *c, int64_t now_ns);
+
+/* After a purge removed messages from s: drops pending deliveries of messages that are gone and
+ * moves the starting point up to the stream's first sequence. Returns true when the state
+ * changed. */
+bool consumer_stream_purged(consumer *c, stream *s);
 
 /* The delivery state as JSON (new reference) for persistence: delivered, ack floor, the next
  * stream sequence, creation time and the pending set with delivery counts. */

@@ -5,7 +5,7 @@
  * ack_wait with a rising delivery count, fetch with nothing to get, consumer info / names /
  * list / delete, consumer counts in stream and account info, and the pull statuses of ADR-13
  * (404 No Messages, 408 Request Timeout with Nats-Pending-Messages, 409 Exceeded MaxWaiting)
- * on raw requests.
+ * on raw requests, and a durable consumer resuming exactly after a server restart.
  *
  * Every case passes against nats-server too (WEIR_SERVER=/usr/sbin/nats-server).
  */
@@ -231,7 +231,33 @@ static void pull_statuses(void)
     ok = status_is(m, "408") &&
          natsMsgHeader_Get(m, "Nats-Pending-Messages", &pend) == NATS_OK && strcmp(pend, "3") == 0;
     natsMsg_Destroy(m);
+    CHECK(ok);
+    /* idle heartbeats while nothing comes, then the timeout */
+    CHECK(natsConnection_PublishRequestString(
+              nc, "$JS.API.CONSUMER.MSG.NEXT.STAT.S1", "pull.inbox.1",
+              "{\"batch\":1,\"expires\":600000000,\"idle_heartbeat\":150000000}") == NATS_OK);
+    int heartbeats = 0;
+    bool timeout = false;
+    for (int i = 0; i < 10 && !timeout; i++) {
+        m = NULL;
+        if (natsSubscription_NextMsg(&m, inbox, 2000) != NATS_OK)
+            break;
+        const char *last = NULL;
+        if (status_is(m, "100") &&
+            natsMsgHeader_Get(m, "Nats-Last-Consumer", &last) == NATS_OK && !strcmp(last, "0"))
+            heartbeats++;
+        timeout = status_is(m, "408");
+        natsMsg_Destroy(m);
+    }
     natsSubscription_Destroy(inbox);
+    CHECKF(heartbeats >= 2 && timeout, "heartbeats %d timeout %d", heartbeats, timeout);
+    CHECK(natsConnection_RequestString(
+              &m, nc, "$JS.API.CONSUMER.MSG.NEXT.STAT.S1",
+              "{\"batch\":1,\"expires\":100000000,\"idle_heartbeat\":90000000}", 2000) ==
+          NATS_OK);
+    ok = status_is(m, "400") && natsMsgHeader_Get(m, "Description", &desc) == NATS_OK &&
+         strcmp(desc, "Bad Request - heartbeat value too large") == 0;
+    natsMsg_Destroy(m);
     CHECK(ok);
     /* a missing consumer: nobody answers */
     natsStatus st = natsConnection_RequestString(&m, nc, "$JS.API.CONSUMER.MSG.NEXT.STAT.NOPE",
@@ -334,18 +360,129 @@ static void deliver_policies(void)
     }
 }
 
+static void purge_clears_pending(void)
+{
+    CHECK(js);
+    CHECK(add_stream("PUR", "pur.>") == NATS_OK);
+    CHECK(publish_n("pur.a", 3) == NATS_OK);
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = "P1";
+    cc.AckPolicy = js_AckExplicit;
+    jsErrCode ec = 0;
+    CHECK(js_AddConsumer(NULL, js, "PUR", &cc, NULL, &ec) == NATS_OK);
+    natsSubscription *sub = NULL;
+    CHECK(pull_sub(&sub, "PUR", "pur.>", "P1", 0) == NATS_OK);
+    natsMsgList l = {0};
+    natsStatus st = natsSubscription_Fetch(&l, sub, 2, 2000, &ec);
+    int count = l.Count;
+    natsMsgList_Destroy(&l);
+    CHECKF(st == NATS_OK && count == 2, "status %d count %d", st, count);
+    CHECK(js_PurgeStream(js, "PUR", NULL, &ec) == NATS_OK);
+    jsConsumerInfo *ci = NULL;
+    CHECK(js_GetConsumerInfo(&ci, js, "PUR", "P1", NULL, &ec) == NATS_OK);
+    bool ok = ci->NumAckPending == 0 && ci->NumPending == 0 && ci->AckFloor.Stream == 3;
+    int64_t v[3] = {ci->NumAckPending, (int64_t)ci->NumPending, (int64_t)ci->AckFloor.Stream};
+    jsConsumerInfo_Destroy(ci);
+    CHECKF(ok, "ack pending %" PRId64 " pending %" PRId64 " floor %" PRId64, v[0], v[1], v[2]);
+    CHECK(publish_n("pur.a", 1) == NATS_OK);
+    st = natsSubscription_Fetch(&l, sub, 1, 2000, &ec);
+    ok = st == NATS_OK && l.Count == 1 && meta_is(l.Msgs[0], 4, 0, 1, 0);
+    natsMsgList_Destroy(&l);
+    natsSubscription_Destroy(sub);
+    CHECK(ok);
+}
+
 static void account_counts(void)
 {
     CHECK(js);
     jsAccountInfo *ai = NULL;
     jsErrCode ec = 0;
     CHECK(js_GetAccountInfo(&ai, js, NULL, &ec) == NATS_OK);
-    /* S1: the consumers js_PullSubscribe made went with natsSubscription_Unsubscribe, those
-     * of NAMES with their stream */
-    bool ok = ai->Consumers == 1;
+    /* S1 and P1: the consumers js_PullSubscribe made went with natsSubscription_Unsubscribe,
+     * those of NAMES with their stream */
+    bool ok = ai->Consumers == 2;
     int n = ai->Consumers;
     jsAccountInfo_Destroy(ai);
     CHECKF(ok, "consumers %d", n);
+}
+
+/* A chat user's durable consumer: reads two messages, leaves one unacked, misses two more, and
+ * after a server restart gets exactly the unread ones (the unacked one delivered again). */
+static void durable_resume(void)
+{
+    CHECK(js);
+    CHECK(add_stream("CHAT", "chat.room.*") == NATS_OK);
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = "alice";
+    cc.AckPolicy = js_AckExplicit;
+    cc.FilterSubject = "chat.room.1";
+    cc.AckWait = 1000 * 1000000LL;
+    jsErrCode ec = 0;
+    CHECK(js_AddConsumer(NULL, js, "CHAT", &cc, NULL, &ec) == NATS_OK);
+    CHECK(publish_n("chat.room.1", 3) == NATS_OK);
+    CHECK(publish_n("chat.room.2", 1) == NATS_OK);
+    natsSubscription *sub = NULL;
+    CHECK(pull_sub(&sub, "CHAT", "chat.room.1", "alice", 1000 * 1000000LL) == NATS_OK);
+    natsMsgList l = {0};
+    natsStatus st = natsSubscription_Fetch(&l, sub, 3, 2000, &ec);
+    bool ok = st == NATS_OK && l.Count == 3 && natsMsg_AckSync(l.Msgs[0], NULL, &ec) == NATS_OK &&
+              natsMsg_AckSync(l.Msgs[1], NULL, &ec) == NATS_OK;
+    natsMsgList_Destroy(&l);
+    natsSubscription_Destroy(sub);
+    CHECKF(ok, "fetch: status %d", st);
+    /* away: two more in the room, one elsewhere */
+    CHECK(publish_n("chat.room.1", 2) == NATS_OK);
+    CHECK(publish_n("chat.room.2", 1) == NATS_OK);
+    h_sleep_ms(200);
+    jsCtx_Destroy(js);
+    js = NULL;
+    natsConnection_Destroy(nc);
+    nc = NULL;
+    CHECK(h_server_restart(&srv) == 0);
+    CHECK(h_connect(&srv, NULL, &nc, NULL, 0) == NATS_OK);
+    CHECK(natsConnection_JetStream(&js, nc, NULL) == NATS_OK);
+    jsConsumerInfo *ci = NULL;
+    CHECK(js_GetConsumerInfo(&ci, js, "CHAT", "alice", NULL, &ec) == NATS_OK);
+    ok = ci->Delivered.Stream == 3 && ci->Delivered.Consumer == 3 && ci->AckFloor.Stream == 2 &&
+         ci->NumAckPending == 1 && ci->NumPending == 2;
+    jsConsumerInfo_Destroy(ci);
+    CHECK(ok);
+    CHECK(pull_sub(&sub, "CHAT", "chat.room.1", "alice", 1000 * 1000000LL) == NATS_OK);
+    /* the two new ones (stream 5 and 6) and, once its ack_wait passed, the unacked third */
+    /* libnats's Fetch returns what is there at once, so fetch until all three came */
+    int seen = 0, count = 0;
+    int64_t deadline = h_now_ms() + 5000;
+    st = NATS_OK;
+    while (count < 3 && h_now_ms() < deadline) {
+        natsStatus fst = natsSubscription_Fetch(&l, sub, 3 - count, 1000, &ec);
+        if (fst != NATS_OK && fst != NATS_TIMEOUT)
+            st = fst;
+        for (int i = 0; fst == NATS_OK && i < l.Count; i++) {
+            jsMsgMetaData *md = NULL;
+            if (natsMsg_GetMetaData(&md, l.Msgs[i]) != NATS_OK)
+                continue;
+            if (md->Sequence.Stream == 3 && md->NumDelivered == 2)
+                seen |= 1;
+            else if (md->Sequence.Stream == 5 && md->NumDelivered == 1)
+                seen |= 2;
+            else if (md->Sequence.Stream == 6 && md->NumDelivered == 1)
+                seen |= 4;
+            jsMsgMetaData_Destroy(md);
+            natsMsg_AckSync(l.Msgs[i], NULL, &ec);
+            count++;
+        }
+        natsMsgList_Destroy(&l);
+    }
+    natsSubscription_Destroy(sub);
+    CHECKF(st == NATS_OK && count == 3 && seen == 7, "status %d count %d seen %d", st, count, seen);
+    CHECK(js_GetConsumerInfo(&ci, js, "CHAT", "alice", NULL, &ec) == NATS_OK);
+    /* the floor moves past the other room's message 7 too, once the consumer scanned it */
+    ok = ci->NumAckPending == 0 && ci->NumPending == 0 && ci->AckFloor.Stream == 7;
+    int64_t v[3] = {ci->NumAckPending, (int64_t)ci->NumPending, (int64_t)ci->AckFloor.Stream};
+    jsConsumerInfo_Destroy(ci);
+    CHECKF(ok, "ack pending %" PRId64 " pending %" PRId64 " floor %" PRId64, v[0], v[1], v[2]);
 }
 
 int main(void)
@@ -363,7 +500,9 @@ int main(void)
     RUN(pull_statuses);
     RUN(info_names_list_delete);
     RUN(deliver_policies);
+    RUN(purge_clears_pending);
     RUN(account_counts);
+    RUN(durable_resume);
     jsCtx_Destroy(js);
     natsConnection_Destroy(nc);
     if (testlib_failed_cases)

@@ -1,0 +1,218 @@
+/*
+ * test_consumer.c — stream/consumer.c without sockets: ConsumerConfig defaults and refusals,
+ * deliver policies, filters, the pending set under acks (explicit, all, none), nak with and
+ * without delay, term, in-progress, ack_wait redelivery with max_deliver, max_ack_pending, and
+ * the state's JSON round trip.
+ */
+#include "stream/consumer.h"
+#include "stream/stream.h"
+#include "test/testlib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEC 1000000000LL
+#define T0 (1700000000LL * SEC)
+
+static store *ST;
+static stream *S;
+static char DIR_[64];
+
+static void fx_begin(void)
+{
+    snprintf(DIR_, sizeof DIR_, "/tmp/weir-consumer-XXXXXX");
+    if (!mkdtemp(DIR_))
+        exit(2);
+    char err[256];
+    store_options o = {.dir = DIR_, .sync_interval_ms = 120000};
+    ST = store_open(&o, err, sizeof err);
+    if (!ST)
+        exit(2);
+    json_t *j = json_loads("{\"name\":\"S\",\"subjects\":[\"s.>\"]}", 0, NULL);
+    stream_config cfg;
+    jserr e;
+    if (stream_config_from_json(j, &cfg, &e) < 0 || store_stream_create(ST, &cfg, &S, &e) < 0)
+        exit(2);
+    stream_config_free(&cfg);
+    json_decref(j);
+    /* 1 s.a, 2 s.b, 3 s.a, 4 s.b, 5 s.a */
+    for (int i = 1; i <= 5; i++) {
+        stream_ack ack;
+        const char *subj = i % 2 ? "s.a" : "s.b";
+        if (stream_append(S, subj, 3, NULL, 0, "x", 1, T0 + i, &ack, &e) < 0)
+            exit(2);
+    }
+}
+
+static void fx_end(void)
+{
+    store_close(ST);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", DIR_);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cleanup failed\n");
+}
+
+static int parse(const char *text, consumer_config *cfg, jserr *e)
+{
+    json_t *j = json_loads(text, 0, NULL);
+    int rc = consumer_config_from_json(j, cfg, e);
+    json_decref(j);
+    return rc;
+}
+
+static consumer *mk(const char *text)
+{
+    consumer_config cfg;
+    jserr e;
+    if (parse(text, &cfg, &e) < 0) {
+        fprintf(stderr, "config: %s\n", e.description);
+        return NULL;
+    }
+    return consumer_new(S, &cfg, T0);
+}
+
+/* The next delivery's stream sequence (0: none) and delivery count. */
+static uint64_t next(consumer *c, int64_t now, uint64_t *dc)
+{
+    consumer_delivery d;
+    if (consumer_next(c, S, now, &d) != 1)
+        return 0;
+    if (dc)
+        *dc = d.delivery_count;
+    stream_msg_free(&d.msg);
+    return d.msg.seq;
+}
+
+static void test_config_defaults_and_refusals(void)
+{
+    consumer_config c;
+    jserr e;
+    CHECK(parse("{\"durable_name\":\"D\",\"ack_policy\":\"explicit\"}", &c, &e) == 0);
+    CHECK(!strcmp(c.name, "D") && c.ack_wait_ns == 30 * SEC && c.max_deliver == -1 &&
+          c.max_ack_pending == 1000 && c.max_waiting == 512 && c.inactive_threshold_ns == 0 &&
+          c.deliver_policy == CONSUMER_DELIVER_ALL);
+    json_t *j = consumer_config_to_json(&c);
+    CHECK(!strcmp(json_string_value(json_object_get(j, "ack_policy")), "explicit"));
+    json_decref(j);
+    consumer_config_free(&c);
+    CHECK(parse("{\"ack_policy\":\"explicit\"}", &c, &e) == 0);
+    CHECK(c.inactive_threshold_ns == 5 * SEC); /* ephemeral */
+    consumer_config_free(&c);
+    CHECK(parse("{\"durable_name\":\"a.b\"}", &c, &e) < 0 && e.err_code == 10103);
+    CHECK(parse("{\"durable_name\":\"a/b\"}", &c, &e) < 0 && e.err_code == 10127);
+    CHECK(parse("{\"durable_name\":\"A\",\"name\":\"B\"}", &c, &e) < 0 && e.err_code == 10132);
+    CHECK(parse("{\"filter_subject\":\"a\",\"filter_subjects\":[\"b\"]}", &c, &e) < 0 &&
+          e.err_code == 10136);
+    CHECK(parse("{\"filter_subjects\":[\"a.>\",\"a.b\"]}", &c, &e) < 0 && e.err_code == 10138);
+    CHECK(parse("{\"deliver_policy\":\"by_start_sequence\"}", &c, &e) < 0 &&
+          e.err_code == 10094);
+    CHECK(parse("{\"deliver_subject\":\"x\"}", &c, &e) < 0 && e.err_code == 10012 &&
+          strstr(e.description, "not supported"));
+    CHECK(parse("{\"deliver_policy\":\"by_start_time\"}", &c, &e) < 0 && e.err_code == 10012);
+    CHECK(parse("{\"ack_policy\":\"sometimes\"}", &c, &e) < 0 && e.err_code == 10181);
+    CHECK(parse("{\"ack_wait\":\"1s\"}", &c, &e) < 0 && e.err_code == 10025);
+}
+
+static void test_deliver_policies_and_filters(void)
+{
+    fx_begin();
+    consumer *c = mk("{\"durable_name\":\"A\",\"ack_policy\":\"none\"}");
+    CHECK(c && next(c, T0, NULL) == 1 && next(c, T0, NULL) == 2);
+    consumer_free(c);
+    c = mk("{\"durable_name\":\"L\",\"deliver_policy\":\"last\",\"filter_subject\":\"s.b\"}");
+    CHECK(c && next(c, T0, NULL) == 4 && next(c, T0, NULL) == 0);
+    consumer_free(c);
+    c = mk("{\"durable_name\":\"N\",\"deliver_policy\":\"new\"}");
+    CHECK(c && next(c, T0, NULL) == 0);
+    consumer_free(c);
+    c = mk("{\"durable_name\":\"Q\",\"ack_policy\":\"explicit\","
+           "\"deliver_policy\":\"by_start_sequence\",\"opt_start_seq\":3,"
+           "\"filter_subjects\":[\"s.b\"]}");
+    consumer_info_state is;
+    consumer_get_state(c, S, &is);
+    CHECK(c && is.num_pending == 1 && next(c, T0, NULL) == 4 && next(c, T0, NULL) == 0);
+    /* the scan reached the end: delivered and the floor move to the stream's last sequence */
+    consumer_get_state(c, S, &is);
+    CHECK(is.delivered_stream_seq == 5 && is.num_ack_pending == 1);
+    consumer_free(c);
+    fx_end();
+}
+
+static void test_acks_and_redelivery(void)
+{
+    fx_begin();
+    consumer *c = mk("{\"durable_name\":\"E\",\"ack_policy\":\"explicit\",\"ack_wait\":1000000000,"
+                     "\"max_deliver\":3,\"max_ack_pending\":3}");
+    CHECK(c);
+    uint64_t dc = 0;
+    CHECK(next(c, T0, &dc) == 1 && dc == 1 && next(c, T0, NULL) == 2 && next(c, T0, NULL) == 3);
+    CHECK(next(c, T0, NULL) == 0); /* max_ack_pending */
+    CHECK(consumer_ack(c, CONSUMER_ACK_OK, 2, 0, T0));
+    consumer_info_state is;
+    consumer_get_state(c, S, &is);
+    CHECK(is.num_ack_pending == 2 && is.ack_floor_stream_seq == 0);
+    CHECK(consumer_ack(c, CONSUMER_ACK_OK, 1, 0, T0));
+    consumer_get_state(c, S, &is);
+    CHECK(is.ack_floor_stream_seq == 2 && is.ack_floor_consumer_seq == 2);
+    /* nak: at once, delivered twice */
+    CHECK(consumer_ack(c, CONSUMER_ACK_NAK, 3, 0, T0));
+    CHECK(next(c, T0, &dc) == 3 && dc == 2);
+    /* nak with delay: not before the delay */
+    CHECK(consumer_ack(c, CONSUMER_ACK_NAK, 3, 2 * SEC, T0));
+    CHECK(consumer_check_ack_wait(c, T0 + SEC) == 0);
+    CHECK(next(c, T0 + SEC, NULL) == 4);
+    CHECK(consumer_check_ack_wait(c, T0 + 2 * SEC) >= 1);
+    CHECK(next(c, T0 + 2 * SEC, &dc) == 3 && dc == 3);
+    /* in progress resets ack_wait; max_deliver 3 reached: dropped after the next ack_wait */
+    CHECK(consumer_ack(c, CONSUMER_ACK_WPI, 4, 0, T0 + 2 * SEC));
+    consumer_check_ack_wait(c, T0 + 4 * SEC);
+    consumer_get_state(c, S, &is);
+    CHECK(is.num_ack_pending == 1); /* 3 dropped (max_deliver), 4 due again */
+    CHECK(next(c, T0 + 4 * SEC, &dc) == 4 && dc == 2);
+    CHECK(consumer_ack(c, CONSUMER_ACK_TERM, 4, 0, T0 + 4 * SEC));
+    CHECK(next(c, T0 + 4 * SEC, NULL) == 5);
+    /* the state survives a JSON round trip */
+    json_t *st = consumer_state_to_json(c);
+    json_t *cj = consumer_config_to_json(consumer_get_config(c));
+    consumer_config cfg;
+    jserr e;
+    CHECK(consumer_config_from_json(cj, &cfg, &e) == 0);
+    consumer *r = consumer_restore(&cfg, st);
+    json_decref(cj);
+    json_t *st2 = r ? consumer_state_to_json(r) : NULL;
+    bool same = st2 && json_equal(st, st2);
+    json_decref(st);
+    json_decref(st2);
+    consumer_info_state a, b;
+    consumer_get_state(c, S, &a);
+    if (r)
+        consumer_get_state(r, S, &b);
+    consumer_free(r);
+    consumer_free(c);
+    fx_end();
+    CHECK(same && !memcmp(&a, &b, sizeof a));
+}
+
+static void test_ack_all(void)
+{
+    fx_begin();
+    consumer *c = mk("{\"durable_name\":\"ALL\",\"ack_policy\":\"all\"}");
+    CHECK(c && next(c, T0, NULL) == 1 && next(c, T0, NULL) == 2 && next(c, T0, NULL) == 3);
+    CHECK(consumer_ack(c, CONSUMER_ACK_OK, 2, 0, T0));
+    consumer_info_state is;
+    consumer_get_state(c, S, &is);
+    CHECK(is.num_ack_pending == 1 && is.ack_floor_stream_seq == 2);
+    consumer_free(c);
+    fx_end();
+}
+
+int main(void)
+{
+    RUN(test_config_defaults_and_refusals);
+    RUN(test_deliver_policies_and_filters);
+    RUN(test_acks_and_redelivery);
+    RUN(test_ack_all);
+    TESTLIB_EXIT();
+}
