@@ -25,6 +25,7 @@ typedef struct waiter {
     int64_t expires_ms; /* monotonic deadline, 0 = none */
     bool no_wait;
     int64_t delivered;
+    int64_t bytes;      /* max_bytes budget left, 0 = no limit */
     int64_t hb_ms;      /* idle heartbeat interval, 0 = none */
     int64_t next_hb_ms; /* when the next heartbeat is due */
     struct waiter *next;
@@ -230,13 +231,39 @@ static void pop_head(entry *e)
     waiter_free(w);
 }
 
+/* The ack reply subject of a delivery into ack; its length. */
+static size_t ack_subject(const entry *e, const consumer_delivery *d, char *ack, size_t cap)
+{
+    int n = snprintf(ack, cap, "$JS.ACK.%s.%s.%" PRIu64 ".%" PRIu64 ".%" PRIu64 ".%" PRId64
+                     ".%" PRIu64, e->stream, consumer_name(e->c), d->delivery_count,
+                     d->msg.seq, d->consumer_seq, d->msg.ts_ns, d->pending);
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/* nats-server's size of a delivery for max_bytes: subject, ack reply, headers, data. */
+static int64_t delivery_size(const entry *e, const consumer_delivery *d)
+{
+    char ack[512];
+    return (int64_t)(d->msg.subject_len + ack_subject(e, d, ack, sizeof ack) +
+                     (d->msg.hdr ? d->msg.hdr_len : 0) + d->msg.data_len);
+}
+
+typedef struct fit_arg {
+    const entry *e;
+    int64_t bytes;
+} fit_arg;
+
+static bool fits_budget(const consumer_delivery *d, void *arg)
+{
+    const fit_arg *f = arg;
+    return delivery_size(f->e, d) <= f->bytes;
+}
+
 static void deliver_one(server *s, entry *e, waiter *w, consumer_delivery *d)
 {
     char ack[512];
-    int n = snprintf(ack, sizeof ack, "$JS.ACK.%s.%s.%" PRIu64 ".%" PRIu64 ".%" PRIu64
-                     ".%" PRId64 ".%" PRIu64, e->stream, consumer_name(e->c), d->delivery_count,
-                     d->msg.seq, d->consumer_seq, d->msg.ts_ns, d->pending);
-    client_publish_internal_reply(s, w->reply, strlen(w->reply), ack, (size_t)n, d->msg.hdr,
+    size_t n = ack_subject(e, d, ack, sizeof ack);
+    client_publish_internal_reply(s, w->reply, strlen(w->reply), ack, n, d->msg.hdr,
                                   d->msg.hdr ? d->msg.hdr_len : 0, d->msg.data, d->msg.data_len);
 }
 
@@ -250,7 +277,18 @@ static void serve(server *s, entry *e)
     while (e->head) {
         waiter *w = e->head;
         consumer_delivery d;
-        int rc = consumer_next(e->c, st, wall_ns(), &d);
+        fit_arg fa = {e, w->bytes};
+        int rc = consumer_next_if(e->c, st, wall_ns(), w->bytes ? fits_budget : NULL, &fa, &d);
+        if (rc == 2) {
+            /* the next message does not fit what is left of max_bytes: the request ends */
+            char hdr[200];
+            snprintf(hdr, sizeof hdr,
+                     "NATS/1.0 409 Message Size Exceeds MaxBytes\r\nNats-Pending-Messages: %" PRId64
+                     "\r\nNats-Pending-Bytes: %" PRId64 "\r\n\r\n", w->n, w->bytes);
+            send_status(s, w->reply, hdr);
+            pop_head(e);
+            continue;
+        }
         if (rc <= 0) {
             if (w->no_wait) {
                 send_status(s, w->reply, "NATS/1.0 404 No Messages\r\n\r\n");
@@ -260,11 +298,17 @@ static void serve(server *s, entry *e)
             break;
         }
         deliver_one(s, e, w, &d);
+        int64_t size = delivery_size(e, &d);
         stream_msg_free(&d.msg);
         e->dirty = e->durable;
         if (w->hb_ms)
             w->next_hb_ms = loop_now_ms(s->loop) + w->hb_ms;
         w->delivered++;
+        if (w->bytes) {
+            w->bytes -= size;
+            if (w->bytes <= 0)
+                w->n = 1; /* the budget is spent: this was the last one */
+        }
         if (--w->n == 0)
             pop_head(e);
     }
@@ -387,7 +431,7 @@ static void tick_fired(loop_timer *t)
                 char hdr[160];
                 snprintf(hdr, sizeof hdr,
                          "NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: %" PRId64
-                         "\r\nNats-Pending-Bytes: 0\r\n\r\n", w->n);
+                         "\r\nNats-Pending-Bytes: %" PRId64 "\r\n\r\n", w->n, w->bytes);
                 send_status(s, w->reply, hdr);
                 *pp = w->next;
                 if (e->tail == w)
@@ -507,12 +551,6 @@ static void pull(server *s, entry *e, const char *reply, size_t reply_len, const
         free(rep);
         return;
     }
-    if (max_bytes > 0) {
-        /* not done yet: refused rather than ignored */
-        status_with_reason(s, rep, 400, "Bad Request - max_bytes is not supported by weir yet");
-        free(rep);
-        return;
-    }
     e->last_request_ms = loop_now_ms(s->loop);
     const consumer_config *cfg = consumer_get_config(e->c);
     if ((int64_t)e->nwait >= cfg->max_waiting) {
@@ -534,6 +572,7 @@ static void pull(server *s, entry *e, const char *reply, size_t reply_len, const
     w->reply = rep;
     w->n = batch;
     w->no_wait = no_wait;
+    w->bytes = max_bytes > 0 ? max_bytes : 0;
     if (expires > 0) {
         int64_t ms = expires / 1000000;
         w->expires_ms = loop_now_ms(s->loop) + (ms > 0 ? ms : 1);

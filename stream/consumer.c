@@ -495,6 +495,13 @@ bool consumer_has_next(consumer *c, stream *s)
 
 int consumer_next(consumer *c, stream *s, int64_t now_ns, consumer_delivery *out)
 {
+    return consumer_next_if(c, s, now_ns, NULL, NULL, out);
+}
+
+int consumer_next_if(consumer *c, stream *s, int64_t now_ns,
+                     bool (*fits)(const consumer_delivery *d, void *arg), void *arg,
+                     consumer_delivery *out)
+{
     memset(out, 0, sizeof *out);
     pending *p = first_queued(c);
     if (p) {
@@ -506,7 +513,14 @@ int consumer_next(consumer *c, stream *s, int64_t now_ns, consumer_delivery *out
             memmove(&c->p[i], &c->p[i + 1], (c->np - i - 1) * sizeof *p);
             c->np--;
             update_floor(c);
-            return consumer_next(c, s, now_ns, out);
+            return consumer_next_if(c, s, now_ns, fits, arg, out);
+        }
+        out->delivery_count = p->dc + 1;
+        out->consumer_seq = c->dseq + 1;
+        out->pending = count_pending(c, s);
+        if (fits && !fits(out, arg)) {
+            stream_msg_free(&out->msg);
+            return 2;
         }
         p->dc++;
         p->cseq = ++c->dseq;
@@ -535,6 +549,18 @@ int consumer_next(consumer *c, stream *s, int64_t now_ns, consumer_delivery *out
                 c->floor_sseq = c->sseq;
         }
         return 0;
+    }
+    if (fits) {
+        uint64_t was = c->next_sseq;
+        c->next_sseq = out->msg.seq + 1;
+        out->delivery_count = 1;
+        out->consumer_seq = c->dseq + 1;
+        out->pending = count_pending(c, s);
+        c->next_sseq = was;
+        if (!fits(out, arg)) {
+            stream_msg_free(&out->msg);
+            return 2;
+        }
     }
     c->next_sseq = out->msg.seq + 1;
     c->sseq = out->msg.seq;

@@ -99,6 +99,12 @@ typedef struct consumer_delivery {
  * delivered at now_ns. Returns 1 with *out filled, 0 when there is nothing to deliver (or
  * max_ack_pending is reached), -1 on a read error. */
 int consumer_next(consumer *c, stream *s, int64_t now_ns, consumer_delivery *out);
+/* consumer_next for a request with a budget (max_bytes): the candidate delivery (message,
+ * delivery count, consumer sequence, pending) is passed to fits first; when it returns false
+ * nothing is recorded, the message stays next, and 2 is returned. */
+int consumer_next_if(consumer *c, stream *s, int64_t now_ns,
+                     bool (*fits)(const consumer_delivery *d, void *arg), void *arg,
+                     consumer_delivery *out);
 /* True when consumer_next would have something (cheap test used before queueing waits). */
 bool consumer_has_next(consumer *c, stream *s);
 

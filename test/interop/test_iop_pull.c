@@ -259,6 +259,32 @@ static void pull_statuses(void)
          strcmp(desc, "Bad Request - heartbeat value too large") == 0;
     natsMsg_Destroy(m);
     CHECK(ok);
+    /* max_bytes: messages while they fit (subject + ack reply + data), then 409 */
+    CHECK(publish_n("stat.a", 5) == NATS_OK);
+    CHECK(natsConnection_SubscribeSync(&inbox, nc, "pull.inbox.2") == NATS_OK);
+    CHECK(natsConnection_PublishRequestString(
+              nc, "$JS.API.CONSUMER.MSG.NEXT.STAT.S1", "pull.inbox.2",
+              "{\"batch\":10,\"expires\":2000000000,\"max_bytes\":150}") == NATS_OK);
+    int got = 0, sum = 0, last = 0;
+    bool exceeded = false;
+    for (int i = 0; i < 12 && !exceeded; i++) {
+        m = NULL;
+        if (natsSubscription_NextMsg(&m, inbox, 2000) != NATS_OK)
+            break;
+        if (status_is(m, "409")) {
+            exceeded = natsMsgHeader_Get(m, "Description", &desc) == NATS_OK &&
+                       strcmp(desc, "Message Size Exceeds MaxBytes") == 0;
+        } else if (natsMsg_GetReply(m)) {
+            last = (int)(strlen(natsMsg_GetSubject(m)) + strlen(natsMsg_GetReply(m)) +
+                         (size_t)natsMsg_GetDataLength(m));
+            sum += last;
+            got++;
+        }
+        natsMsg_Destroy(m);
+    }
+    natsSubscription_Destroy(inbox);
+    CHECKF(exceeded && got >= 1 && got < 5 && sum <= 150 && sum + last > 150,
+           "exceeded %d got %d sum %d last %d", exceeded, got, sum, last);
     /* a missing consumer: nobody answers */
     natsStatus st = natsConnection_RequestString(&m, nc, "$JS.API.CONSUMER.MSG.NEXT.STAT.NOPE",
                                                  "1", 1000);
