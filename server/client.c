@@ -776,11 +776,10 @@ static void read_input(client *c)
 
 /* ---------- timers ---------- */
 
-#define CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 static void ping_timer_fired(loop_timer *t)
 {
-    client *c = CONTAINER(t, client, ping_timer);
+    client *c = LOOP_CONTAINER(t, client, ping_timer);
     if (c->closed)
         return;
     int64_t interval = c->srv->opts->ping_interval_ms;
@@ -799,7 +798,7 @@ static void ping_timer_fired(loop_timer *t)
 
 static void auth_timer_fired(loop_timer *t)
 {
-    client *c = CONTAINER(t, client, auth_timer);
+    client *c = LOOP_CONTAINER(t, client, auth_timer);
     if (c->closed || c->connected)
         return;
     fail(c, "Authentication Timeout", "authentication timeout");
@@ -807,7 +806,7 @@ static void auth_timer_fired(loop_timer *t)
 
 static void write_timer_fired(loop_timer *t)
 {
-    client *c = CONTAINER(t, client, write_timer);
+    client *c = LOOP_CONTAINER(t, client, write_timer);
     if (c->closed || c->out.pending == 0)
         return;
     c->srv->stats.slow_consumers++;
@@ -846,7 +845,7 @@ static void flush_client(client *c)
 
 static void client_io(loop_handler *h, uint32_t events)
 {
-    client *c = CONTAINER(h, client, io);
+    client *c = LOOP_CONTAINER(h, client, io);
     if (c->closed)
         return;
     if (events & EPOLLOUT)

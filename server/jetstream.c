@@ -37,7 +37,6 @@ struct jetstream {
     server *srv;
 };
 
-#define CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 static int64_t wall_ns(void)
 {
@@ -73,12 +72,12 @@ static void schedule_expiry(struct jetstream *js)
 
 static void expire_fired(loop_timer *t)
 {
-    schedule_expiry(CONTAINER(t, struct jetstream, expire_timer));
+    schedule_expiry(LOOP_CONTAINER(t, struct jetstream, expire_timer));
 }
 
 static void sync_fired(loop_timer *t)
 {
-    struct jetstream *js = CONTAINER(t, struct jetstream, sync_timer);
+    struct jetstream *js = LOOP_CONTAINER(t, struct jetstream, sync_timer);
     if (store_sync(js->srv->store) < 0)
         log_error("JetStream: fsync of the store failed");
     loop_timer_start(js->srv->loop, &js->sync_timer, js->srv->opts->sync_interval_ms);

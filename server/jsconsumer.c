@@ -17,7 +17,6 @@
 #include "stream/stream.h"
 
 #define TICK_MS 50
-#define CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 typedef struct waiter {
     char *reply;
@@ -414,7 +413,7 @@ size_t jsc_load(server *s)
 
 static void tick_fired(loop_timer *t)
 {
-    struct jsconsumers *r = CONTAINER(t, struct jsconsumers, tick);
+    struct jsconsumers *r = LOOP_CONTAINER(t, struct jsconsumers, tick);
     server *s = r->srv;
     int64_t now_ms = loop_now_ms(s->loop), now_ns = wall_ns();
     for (size_t i = 0; i < r->n;) {

@@ -15,6 +15,9 @@
 
 typedef struct loop loop;
 
+/* The struct that embeds a handler or timer: LOOP_CONTAINER(h, client, io). */
+#define LOOP_CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
 typedef struct loop_handler loop_handler;
 /* Called with the epoll events (EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP) that are ready. */
 typedef void (*loop_io_fn)(loop_handler *h, uint32_t events);

@@ -39,7 +39,6 @@
 #include "log.h"
 #include "stream/stream.h"
 
-#define CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 #define MON_MAX_REQUEST 8192      /* request line + headers; more is 431 */
 #define MON_MAX_CONNS 256         /* open connections; a new one beyond this closes the oldest */
@@ -900,7 +899,7 @@ static void conn_free(mon_conn *c)
 
 static void conn_timeout(loop_timer *t)
 {
-    conn_free(CONTAINER(t, mon_conn, timer));
+    conn_free(LOOP_CONTAINER(t, mon_conn, timer));
 }
 
 /* The response is out: stop writing and wait (briefly) for the peer to close. */
@@ -1059,7 +1058,7 @@ static void conn_discard(mon_conn *c)
 
 static void conn_io(loop_handler *h, uint32_t events)
 {
-    mon_conn *c = CONTAINER(h, mon_conn, io);
+    mon_conn *c = LOOP_CONTAINER(h, mon_conn, io);
     switch (c->state) {
     case ST_READ: conn_read(c); break;
     case ST_WRITE: conn_write(c); break;
@@ -1069,7 +1068,7 @@ static void conn_io(loop_handler *h, uint32_t events)
 
 static void on_accept(loop_handler *h, uint32_t events)
 {
-    monitor *m = CONTAINER(h, monitor, listener);
+    monitor *m = LOOP_CONTAINER(h, monitor, listener);
     for (int i = 0; i < 64; i++) {
         int fd = accept4(h->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {

@@ -29,11 +29,10 @@
 #include "outbuf.h"
 #include "proto/nkey.h"
 
-#define CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 static void on_accept(loop_handler *h, uint32_t events)
 {
-    server *s = CONTAINER(h, server, listener);
+    server *s = LOOP_CONTAINER(h, server, listener);
     for (int i = 0; i < 64; i++) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
@@ -64,7 +63,7 @@ static void on_accept(loop_handler *h, uint32_t events)
 
 static void on_signal(loop_handler *h, uint32_t events)
 {
-    server *s = CONTAINER(h, server, signals);
+    server *s = LOOP_CONTAINER(h, server, signals);
     struct signalfd_siginfo si;
     while (read(h->fd, &si, sizeof si) == (ssize_t)sizeof si) {
         if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {

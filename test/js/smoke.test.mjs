@@ -6,115 +6,10 @@
 // anything failed. A global timer ends the run (and the server) if anything hangs.
 //
 //   WEIR_SERVER=/usr/sbin/nats-server node test/js/smoke.test.mjs
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, openSync, readFileSync } from "node:fs";
-import net from "node:net";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { connect, headers, StringCodec, ErrorCode } from "nats";
+import { startServer, run, check, finish } from "./harness.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const serverBin = process.env.WEIR_SERVER || path.resolve(here, "../../bin/weir-server");
 const sc = StringCodec();
-const GLOBAL_TIMEOUT_MS = 60_000;
-const CASE_TIMEOUT_MS = 10_000;
-
-let server = null;
-let tmpdir = null;
-let failed = 0;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-// Resolves when a connection to the port receives a line starting with "INFO ".
-function answersInfo(port) {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: "127.0.0.1", port });
-    let buf = "";
-    const done = (ok) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(1000, () => done(false));
-    sock.on("error", () => done(false));
-    sock.on("data", (d) => {
-      buf += d.toString("latin1");
-      if (buf.includes("\n")) done(buf.startsWith("INFO "));
-    });
-  });
-}
-
-async function startServer() {
-  const port = await freePort();
-  tmpdir = mkdtempSync(path.join(os.tmpdir(), "weir-js-"));
-  const out = openSync(path.join(tmpdir, "server.out"), "a");
-  const args = ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", path.join(tmpdir, "store")];
-  server = spawn(serverBin, args, { stdio: ["ignore", out, out] });
-  let exited = null;
-  server.on("exit", (code, sig) => (exited = `exited (code ${code}, signal ${sig})`));
-  server.on("error", (e) => (exited = `could not start: ${e.message}`));
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`${serverBin} ${exited}`);
-    if (await answersInfo(port)) return port;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${serverBin} did not answer on port ${port} within 10 s`);
-}
-
-async function stopServer() {
-  if (!server || server.exitCode !== null || server.signalCode !== null) return;
-  const gone = new Promise((resolve) => server.once("exit", resolve));
-  server.kill("SIGINT");
-  const timer = setTimeout(() => server.kill("SIGKILL"), 5000);
-  await gone;
-  clearTimeout(timer);
-}
-
-function cleanup() {
-  if (tmpdir && !process.env.WEIR_TEST_KEEP) rmSync(tmpdir, { recursive: true, force: true });
-}
-
-function dumpServerLog() {
-  try {
-    const lines = readFileSync(path.join(tmpdir, "server.out"), "utf8").trim().split("\n");
-    console.error(`---- last lines of ${tmpdir}/server.out ----`);
-    console.error(lines.slice(-20).join("\n"));
-  } catch {
-    // best effort
-  }
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  const t = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, t]).finally(() => clearTimeout(timer));
-}
-
-function check(cond, why) {
-  if (!cond) throw new Error(why);
-}
-
-async function run(name, fn) {
-  try {
-    await withTimeout(Promise.resolve().then(fn), CASE_TIMEOUT_MS, name);
-    console.log(`PASS ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${String(e && e.message ? e.message : e).replace(/\n/g, " ")}`);
-  }
-}
 
 // Collects n messages from an async iterator of a subscription.
 async function take(sub, n) {
@@ -128,8 +23,7 @@ async function take(sub, n) {
 }
 
 async function main() {
-  const port = await startServer();
-  const servers = `127.0.0.1:${port}`;
+  const servers = await startServer();
   const nc = await connect({ servers, name: "weir-js-smoke", timeout: 5000 });
   const nc2 = await connect({ servers, name: "weir-js-smoke-2", timeout: 5000 });
 
@@ -258,25 +152,4 @@ async function main() {
   await nc2.drain();
 }
 
-const globalTimer = setTimeout(async () => {
-  console.log(`FAIL global_timeout: run did not finish within ${GLOBAL_TIMEOUT_MS} ms`);
-  dumpServerLog();
-  await stopServer().catch(() => {});
-  cleanup();
-  process.exit(2);
-}, GLOBAL_TIMEOUT_MS);
-globalTimer.unref();
-
-let code = 0;
-try {
-  await main();
-} catch (e) {
-  console.log(`FAIL setup: ${String(e && e.message ? e.message : e).replace(/\n/g, " ")}`);
-  failed++;
-}
-if (failed) dumpServerLog();
-await stopServer();
-cleanup();
-code = failed ? 1 : 0;
-clearTimeout(globalTimer);
-process.exit(code);
+await finish(main);
