@@ -348,3 +348,17 @@ bool gojson_check(const char *buf, size_t len, char *msg, size_t cap)
         snprintf(s.msg, s.cap, "unexpected end of JSON input");
     return false;
 }
+
+const char *gojson_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "object";
+    case JSON_ARRAY: return "array";
+    case JSON_STRING: return "string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "bool";
+    default: return "null";
+    }
+}

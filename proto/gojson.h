@@ -6,6 +6,7 @@
 #ifndef WEIR_GOJSON_H
 #define WEIR_GOJSON_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -21,5 +22,9 @@ bool gojson_check(const char *buf, size_t len, char *msg, size_t cap);
 /* Go's quoteChar: how a byte is shown inside those messages ('x', '\n', '\x01', '\u0080',
  * '\''). Writes at most 12 bytes plus the NUL; returns out. */
 const char *gojson_quote_char(unsigned char c, char out[16]);
+
+/* How Go's encoding/json names the kind of a decoded value in an UnmarshalTypeError: "object",
+ * "array", "string", "number", "bool" or "null". */
+const char *gojson_kind(const json_t *v);
 
 #endif

@@ -50,20 +50,6 @@ bool jsapi_body_is_empty_request(const char *body, size_t len)
     return empty;
 }
 
-static const char *go_kind(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "bool";
-    default: return "null";
-    }
-}
-
 /* How Go's UnmarshalTypeError names a value: "string", "bool", or "number -1" with the digits. */
 static void go_value(const json_t *v, char *out, size_t cap)
 {
@@ -72,7 +58,7 @@ static void go_value(const json_t *v, char *out, size_t cap)
     else if (json_is_real(v))
         snprintf(out, cap, "number %.17g", json_real_value(v));
     else
-        snprintf(out, cap, "%s", go_kind(v));
+        snprintf(out, cap, "%s", gojson_kind(v));
 }
 
 typedef struct decoder {
@@ -253,7 +239,7 @@ int jsapi_decode(const char *body, size_t len, const char *gostruct, const jsapi
     if (!json_is_object(j)) {
         char text[200];
         snprintf(text, sizeof text, "json: cannot unmarshal %s into Go value of type server.%s",
-                 go_kind(j), gostruct);
+                 gojson_kind(j), gostruct);
         invalid_json(err, text);
         json_decref(j);
         return -1;

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "proto/gojson.h"
 #include "proto/subject.h"
 
 #define NS_PER_MS INT64_C(1000000)
@@ -237,20 +238,6 @@ typedef struct {
     const char *refusal;   /* first unsupported feature, NULL when none */
 } parse_ctx;
 
-static const char *json_kind(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "bool";
-    default: return "null";
-    }
-}
-
 /* Remembers the first type error as Go words it. `value` is Go's description of the JSON value
  * ("string", "number 1.5", ...). */
 static void type_error(parse_ctx *p, const char *value, const char *strct, const char *field,
@@ -289,7 +276,7 @@ static bool get_int(parse_ctx *p, const json_t *v, const char *strct, const char
         snprintf(desc, sizeof desc, "number %s", raw);
         type_error(p, desc, strct, field, gotype);
     } else {
-        type_error(p, json_kind(v), strct, field, gotype);
+        type_error(p, gojson_kind(v), strct, field, gotype);
     }
     return false;
 }
@@ -299,7 +286,7 @@ static bool get_bool(parse_ctx *p, const json_t *v, const char *field, bool *out
     if (json_is_null(v))
         return false;
     if (!json_is_boolean(v)) {
-        type_error(p, json_kind(v), "StreamConfigRequest", field, "bool");
+        type_error(p, gojson_kind(v), "StreamConfigRequest", field, "bool");
         return false;
     }
     *out = json_is_true(v);
@@ -335,7 +322,7 @@ static int parse_subjects(parse_ctx *p, const json_t *v)
     if (json_is_null(v))
         return 0;
     if (!json_is_array(v)) {
-        type_error(p, json_kind(v), "StreamConfigRequest", "subjects", "[]string");
+        type_error(p, gojson_kind(v), "StreamConfigRequest", "subjects", "[]string");
         return 0;
     }
     size_t n = json_array_size(v);
@@ -350,7 +337,7 @@ static int parse_subjects(parse_ctx *p, const json_t *v)
         if (json_is_string(e))
             s = json_string_value(e);
         else if (!json_is_null(e))
-            type_error(p, json_kind(e), "StreamConfigRequest", "subjects", "string");
+            type_error(p, gojson_kind(e), "StreamConfigRequest", "subjects", "string");
         c->subjects[i] = strdup(s);
         if (!c->subjects[i])
             return -1;
@@ -367,7 +354,7 @@ static int parse_metadata(parse_ctx *p, const json_t *v)
     if (json_is_null(v))
         return 0;
     if (!json_is_object(v)) {
-        type_error(p, json_kind(v), "StreamConfigRequest", "metadata", "map[string]string");
+        type_error(p, gojson_kind(v), "StreamConfigRequest", "metadata", "map[string]string");
         return 0;
     }
     json_t *m = json_object();
@@ -380,7 +367,7 @@ static int parse_metadata(parse_ctx *p, const json_t *v)
         if (json_is_string(val)) {
             s = json_string_value(val);
         } else if (!json_is_null(val)) {
-            type_error(p, json_kind(val), "StreamConfigRequest", "metadata", "string");
+            type_error(p, gojson_kind(val), "StreamConfigRequest", "metadata", "string");
             continue;
         }
         if (json_object_set_new(m, k, json_string(s)) != 0) {
@@ -403,7 +390,7 @@ static int parse_consumer_limits(parse_ctx *p, const json_t *v)
     if (json_is_null(v))
         return 0;
     if (!json_is_object(v)) {
-        type_error(p, json_kind(v), "StreamConfigRequest", "consumer_limits",
+        type_error(p, gojson_kind(v), "StreamConfigRequest", "consumer_limits",
                    "server.StreamConsumerLimits");
         return 0;
     }
@@ -476,7 +463,7 @@ static int parse_field(parse_ctx *p, const field_def *f, const json_t *v, jserr 
         if (json_is_null(v))
             return 0;
         if (!json_is_string(v)) {
-            type_error(p, json_kind(v), "StreamConfigRequest", f->key, f->gotype);
+            type_error(p, gojson_kind(v), "StreamConfigRequest", f->key, f->gotype);
             return 0;
         }
         if (f->kind == F_TEMPLATE) {
@@ -544,7 +531,7 @@ static int parse_field(parse_ctx *p, const field_def *f, const json_t *v, jserr 
         } else if (!json_is_string(v)) {
             char text[128];
             snprintf(text, sizeof text, "json: cannot unmarshal %s into Go value of type string",
-                     json_kind(v));
+                     gojson_kind(v));
             jserr_set(err, JSERR_INVALID_JSON, "err", text, NULL);
             return -1;
         } else if (strcmp(json_string_value(v), "none") == 0) {
@@ -572,7 +559,7 @@ static int parse_field(parse_ctx *p, const field_def *f, const json_t *v, jserr 
         if (json_is_null(v))
             return 0;
         if (!json_is_object(v))
-            type_error(p, json_kind(v), "StreamConfigRequest", f->key, f->gotype);
+            type_error(p, gojson_kind(v), "StreamConfigRequest", f->key, f->gotype);
         else
             refuse(p, f->refusal);
         return 0;
@@ -580,7 +567,7 @@ static int parse_field(parse_ctx *p, const field_def *f, const json_t *v, jserr 
         if (json_is_null(v))
             return 0;
         if (!json_is_array(v))
-            type_error(p, json_kind(v), "StreamConfigRequest", f->key, f->gotype);
+            type_error(p, gojson_kind(v), "StreamConfigRequest", f->key, f->gotype);
         else if (json_array_size(v) > 0)
             refuse(p, f->refusal);
         return 0;
@@ -589,7 +576,7 @@ static int parse_field(parse_ctx *p, const field_def *f, const json_t *v, jserr 
         if (json_is_null(v))
             return 0;
         if (!json_is_object(v))
-            type_error(p, json_kind(v), "StreamConfigRequest", f->key, f->gotype);
+            type_error(p, gojson_kind(v), "StreamConfigRequest", f->key, f->gotype);
         else if (placement_set(v, &preferred))
             refuse(p, preferred ? "preferred server not permitted in placement" : f->refusal);
         return 0;
@@ -608,7 +595,7 @@ int stream_config_from_json(const json_t *j, stream_config *out, jserr *err)
         char text[128];
         snprintf(text, sizeof text,
                  "json: cannot unmarshal %s into Go value of type server.StreamConfigRequest",
-                 j ? json_kind(j) : "null");
+                 j ? gojson_kind(j) : "null");
         jserr_set(err, JSERR_INVALID_JSON, "err", text, NULL);
         return -1;
     }
