@@ -201,22 +201,18 @@ static void send_info(client *c)
 }
 
 /* Delivers one message to one subscription: MSG or HMSG, headers stripped for a receiver that
- * did not announce header support. */
+ * did not announce header support. The header block and the body may lie apart. */
 static void deliver(subscription *sub, const char *subj, size_t slen, const char *reply,
-                    size_t rlen, const char *data, size_t hdr_len, size_t total)
+                    size_t rlen, const char *hdr, size_t hdr_len, const char *body,
+                    size_t body_len)
 {
     client *c = sub->owner;
     if (c->closed || sub->removed)
         return;
     bool with_hdr = hdr_len > 0 && c->headers;
-    const char *body = data;
-    size_t body_len = total;
-    if (hdr_len > 0 && !c->headers) {
-        body = data + hdr_len;
-        body_len = total - hdr_len;
-    }
+    size_t total = (with_hdr ? hdr_len : 0) + body_len;
     size_t line_max = slen + rlen + sub->sid_len + 64;
-    if (!room_for(c, line_max + body_len + 2))
+    if (!room_for(c, line_max + total + 2))
         return;
     char *p = outbuf_reserve(&c->out, line_max);
     if (!p) {
@@ -247,15 +243,16 @@ static void deliver(subscription *sub, const char *subj, size_t slen, const char
     else
         w += sprintf(w, "%zu\r\n", body_len);
     outbuf_commit(&c->out, (size_t)(w - p));
-    if (outbuf_append(&c->out, body, body_len) < 0 || outbuf_append(&c->out, "\r\n", 2) < 0) {
+    if ((with_hdr && outbuf_append(&c->out, hdr, hdr_len) < 0) ||
+        outbuf_append(&c->out, body, body_len) < 0 || outbuf_append(&c->out, "\r\n", 2) < 0) {
         client_close(c, "out of memory");
         return;
     }
     mark_dirty(c);
     c->srv->stats.out_msgs++;
-    c->srv->stats.out_bytes += body_len;
+    c->srv->stats.out_bytes += total;
     c->out_msgs++;
-    c->out_bytes += body_len;
+    c->out_bytes += total;
     sub->delivered++;
     if (c->perms && rlen && perms_conn_track_reply(c->perms, reply, rlen,
                                                     loop_now_ms(c->srv->loop)) < 0)
@@ -274,6 +271,7 @@ static void sub_free(subscription *sub)
 
 static void sub_unlink(client *c, subscription *sub)
 {
+    c->srv->sub_gen++;
     sublist_remove(c->srv->sublist, sub->subject, sub->subject_len, sub->queue, sub->queue_len,
                    sub);
     strmap_remove(&c->subs, sub->sid, sub->sid_len);
@@ -362,6 +360,7 @@ static void handle_sub(client *c, const nats_op *op)
         send_err(c, "Invalid Subject");
         return;
     }
+    c->srv->sub_gen++;
     send_ok(c);
 }
 
@@ -403,18 +402,36 @@ typedef struct expired_subs {
 
 /* Whether sub may receive op's message published by c (NULL: the server itself); the
  * receiver's subscribe deny rules may filter it out (nats-server's checkDenySub). */
-static bool sub_accepts(const subscription *sub, const client *c, const nats_op *op)
+/* A message to route: matched against subscriptions by `subject`, shown to receivers with
+ * `shown` (JetStream deliveries go to a deliver subject or inbox but carry the subject the
+ * message was published on, like nats-server's pa.deliver). */
+typedef struct outmsg {
+    const char *subject, *shown, *reply, *hdr, *body;
+    size_t subject_len, shown_len, reply_len, hdr_len, body_len;
+} outmsg;
+
+static outmsg outmsg_of(const nats_op *op)
+{
+    return (outmsg){.subject = op->subject.ptr, .subject_len = op->subject.len,
+                    .shown = op->subject.ptr, .shown_len = op->subject.len,
+                    .reply = op->reply.ptr, .reply_len = op->reply.len,
+                    .hdr = op->payload.ptr, .hdr_len = op->hdr_len,
+                    .body = op->payload.ptr + op->hdr_len,
+                    .body_len = op->payload.len - op->hdr_len};
+}
+
+static bool sub_accepts(const subscription *sub, const client *c, const outmsg *m)
 {
     client *o = sub->owner;
     return !sub->removed && !o->closed && (!c || o != c || c->echo) &&
-           (!o->perms || perms_conn_delivery_ok(o->perms, op->subject.ptr, op->subject.len,
+           (!o->perms || perms_conn_delivery_ok(o->perms, m->subject, m->subject_len,
                                                 sub->queue, sub->queue_len));
 }
 
-static void deliver_op(subscription *sub, const nats_op *op, expired_subs *ex)
+static void deliver_op(subscription *sub, const outmsg *m, expired_subs *ex)
 {
-    deliver(sub, op->subject.ptr, op->subject.len, op->reply.ptr, op->reply.len,
-            op->payload.ptr, op->hdr_len, op->payload.len);
+    deliver(sub, m->shown, m->shown_len, m->reply, m->reply_len, m->hdr, m->hdr_len, m->body,
+            m->body_len);
     if (sub->max && sub->delivered >= sub->max) {
         sub->removed = true;
         if (ex->n < sizeof ex->subs / sizeof ex->subs[0])
@@ -444,9 +461,9 @@ static void unlink_expired(server *s, expired_subs *ex)
 /* Delivers a message to every matching plain subscription and one member of each matching
  * queue group. `from` is the publishing client, or NULL for the server's own messages.
  * Returns how many subscriptions received it. */
-static size_t route(server *s, client *from, const nats_op *op)
+static size_t route(server *s, client *from, const outmsg *op)
 {
-    const sublist_result *r = sublist_match(s->sublist, op->subject.ptr, op->subject.len);
+    const sublist_result *r = sublist_match(s->sublist, op->subject, op->subject_len);
     size_t delivered = 0;
     expired_subs ex = {.n = 0};
     for (size_t i = 0; i < r->npsubs; i++) {
@@ -472,6 +489,33 @@ static size_t route(server *s, client *from, const nats_op *op)
     return delivered;
 }
 
+static void note_backlog(const subscription *sub, bool *any, size_t *backlog)
+{
+    if (sub->removed || sub->owner->closed)
+        return;
+    *any = true;
+    if (sub->owner->out.pending > *backlog)
+        *backlog = sub->owner->out.pending;
+}
+
+bool client_subject_interest(server *s, const char *subject, size_t len, const char *queue,
+                             size_t *backlog)
+{
+    const sublist_result *r = sublist_match(s->sublist, subject, len);
+    bool any = false;
+    *backlog = 0;
+    for (size_t i = 0; !queue && i < r->npsubs; i++)
+        note_backlog(r->psubs[i], &any, backlog);
+    for (size_t g = 0; g < r->nqgroups; g++) {
+        const sublist_qgroup *q = &r->qgroups[g];
+        if (queue && (q->queue_len != strlen(queue) || memcmp(q->queue, queue, q->queue_len)))
+            continue;
+        for (size_t k = 0; k < q->nsubs; k++)
+            note_backlog(q->subs[k], &any, backlog);
+    }
+    return any;
+}
+
 void client_publish_internal(server *s, const char *subject, size_t subject_len, const char *hdr,
                              size_t hdr_len, const char *data, size_t data_len)
 {
@@ -482,29 +526,18 @@ void client_publish_internal_reply(server *s, const char *subject, size_t subjec
                                    const char *reply, size_t reply_len, const char *hdr,
                                    size_t hdr_len, const char *data, size_t data_len)
 {
-    nats_op op;
-    memset(&op, 0, sizeof op);
-    op.subject.ptr = subject;
-    op.subject.len = subject_len;
-    op.reply.ptr = reply;
-    op.reply.len = reply_len;
-    op.hdr_len = hdr_len;
-    char *joined = NULL;
-    if (hdr_len) {
-        /* deliver() wants the header block and the body in one piece */
-        joined = malloc(hdr_len + data_len);
-        if (!joined)
-            return;
-        memcpy(joined, hdr, hdr_len);
-        if (data_len)
-            memcpy(joined + hdr_len, data, data_len);
-        op.payload.ptr = joined;
-    } else {
-        op.payload.ptr = data;
-    }
-    op.payload.len = hdr_len + data_len;
-    route(s, NULL, &op);
-    free(joined);
+    client_deliver_internal(s, subject, subject_len, subject, subject_len, reply, reply_len,
+                            hdr, hdr_len, data, data_len);
+}
+
+void client_deliver_internal(server *s, const char *to, size_t to_len, const char *shown,
+                             size_t shown_len, const char *reply, size_t reply_len,
+                             const char *hdr, size_t hdr_len, const char *data, size_t data_len)
+{
+    outmsg m = {.subject = to, .subject_len = to_len, .shown = shown, .shown_len = shown_len,
+                .reply = reply, .reply_len = reply_len, .hdr = hdr, .hdr_len = hdr_len,
+                .body = data ? data : "", .body_len = data_len};
+    route(s, NULL, &m);
 }
 
 static void handle_pub(client *c, const nats_op *op)
@@ -529,15 +562,17 @@ static void handle_pub(client *c, const nats_op *op)
                js_api_request(s, op);
     bool acked = s->js && op->subject.len > 8 && memcmp(op->subject.ptr, "$JS.ACK.", 8) == 0 &&
                  jsc_ack(s, op);
+    if (s->js && op->subject.len > 7 && memcmp(op->subject.ptr, "$JS.FC.", 7) == 0)
+        acked = jsc_flow_control(s, op);
     bool stored = js_capture(s, op) || api || acked;
-    size_t delivered = route(s, c, op);
+    outmsg m = outmsg_of(op);
+    size_t delivered = route(s, c, &m);
 
     if (delivered == 0 && !stored && op->reply.len > 0 && c->no_responders && c->headers) {
         subscription *own = own_sub_for(c, op->reply.ptr, op->reply.len);
         if (own) {
             static const char hdr[] = "NATS/1.0 503\r\n\r\n";
-            deliver(own, op->reply.ptr, op->reply.len, NULL, 0, hdr, sizeof hdr - 1,
-                    sizeof hdr - 1);
+            deliver(own, op->reply.ptr, op->reply.len, NULL, 0, hdr, sizeof hdr - 1, "", 0);
             own->delivered--; /* a status is not a delivered message */
         }
     }
@@ -907,6 +942,7 @@ static void client_free(client *c)
     for (size_t i = 0; i < c->subs.cap; i++) {
         subscription *sub = c->subs.slots[i].key ? c->subs.slots[i].value : NULL;
         if (sub) {
+            c->srv->sub_gen++;
             sublist_remove(c->srv->sublist, sub->subject, sub->subject_len, sub->queue,
                            sub->queue_len, sub);
             sub_free(sub);

@@ -34,6 +34,20 @@ void client_publish_internal_reply(server *s, const char *subject, size_t subjec
                                    const char *reply, size_t reply_len, const char *hdr,
                                    size_t hdr_len, const char *data, size_t data_len);
 
+/* A consumer delivery: routed to the subscribers of `to` (a deliver subject or a pull
+ * request's inbox) but shown with the subject the message was stored under, as nats-server
+ * delivers. */
+void client_deliver_internal(server *s, const char *to, size_t to_len, const char *shown,
+                             size_t shown_len, const char *reply, size_t reply_len,
+                             const char *hdr, size_t hdr_len, const char *data, size_t data_len);
+
+/* For JetStream deliveries to subject: whether a connection would receive them (with queue,
+ * only members of that queue group count), and in *backlog the largest number of output bytes
+ * still waiting to be written to one of those connections. A consumer stops delivering while
+ * that backlog is high instead of growing it (see jsconsumer.c). */
+bool client_subject_interest(server *s, const char *subject, size_t len, const char *queue,
+                             size_t *backlog);
+
 /* Iterates over the open clients (for monitoring): for (c = client_first(s); c; c = client_next(c)). */
 const client *client_first(const server *s);
 const client *client_next(const client *c);

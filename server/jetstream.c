@@ -112,6 +112,7 @@ int js_start(server *s)
     js->srv = s;
     s->js = js;
     js_streams_changed(s);
+    store_set_listener(s->store, jsc_stream_event, s);
     size_t nconsumers = jsc_load(s);
     loop_timer_init(&js->sync_timer, sync_fired);
     loop_timer_init(&js->expire_timer, expire_fired);
@@ -170,9 +171,13 @@ bool js_capture(server *s, const nats_op *op)
     const char *hdr = op->hdr_len ? op->payload.ptr : NULL;
     if (stream_append(st, op->subject.ptr, op->subject.len, hdr, op->hdr_len,
                       op->payload.ptr + op->hdr_len, op->payload.len - op->hdr_len, wall_ns(),
-                      &ack, &err) < 0 && op->reply.len == 0)
+                      &ack, &err) == 0) {
+        if (!ack.duplicate)
+            jsc_appended(s, st, ack.seq, op->subject.ptr, op->subject.len);
+    } else if (op->reply.len == 0) {
         log_debug("JetStream: message on %.*s not stored: %s", (int)op->subject.len,
                   op->subject.ptr, err.description);
+    }
     queue_ack(js, op, st, &ack, &err);
     return true;
 }

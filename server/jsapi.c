@@ -57,6 +57,7 @@ static const endpoint endpoints[] = {
     {"$JS.API.CONSUMER.DURABLE.CREATE.*.*", "consumer_create_response", jsapi_consumer_create},
     {"$JS.API.CONSUMER.INFO.*.*", "consumer_info_response", jsapi_consumer_info},
     {"$JS.API.CONSUMER.DELETE.*.*", "consumer_delete_response", jsapi_consumer_delete},
+    {"$JS.API.CONSUMER.PAUSE.*.*", "consumer_pause_response", jsapi_consumer_pause},
     {"$JS.API.CONSUMER.NAMES.*", "consumer_names_response", jsapi_consumer_names},
     {"$JS.API.CONSUMER.LIST.*", "consumer_list_response", jsapi_consumer_list},
     {"$JS.API.STREAM.MSG.DELETE.*", "stream_msg_delete_response", jsapi_msg_delete},

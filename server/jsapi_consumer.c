@@ -57,6 +57,14 @@ static void info_fields(server *s, json_t *o, stream *st, consumer *c)
     json_t *cl = json_object();
     json_object_set_new(cl, "leader", json_string(s->server_name));
     json_object_set_new(o, "cluster", cl);
+    if (jsc_push_bound(s, stream_name(st), consumer_name(c)))
+        json_object_set_new(o, "push_bound", json_true());
+    int64_t now = jsapi_now_ns();
+    if (consumer_is_paused(c, now)) {
+        json_object_set_new(o, "paused", json_true());
+        json_object_set_new(o, "pause_remaining",
+                            json_integer(consumer_get_config(c)->pause_until_ns - now));
+    }
     json_object_set_new(o, "ts", time_json(jsapi_now_ns()));
 }
 
@@ -96,6 +104,99 @@ static bool filters_in_stream(const stream_config *sc, const consumer_config *cc
             return false;
     }
     return true;
+}
+
+/* Writes a durable consumer's record and commits. 0, or -1 with e set. */
+static int persist(jsapi_req *r, stream *st, consumer *c, jserr *e)
+{
+    if (jsc_save(r->s, stream_name(st), consumer_name(c)) == 0 && jsapi_commit(r, e) == 0)
+        return 0;
+    if (!e->code)
+        jserr_set(e, JSERR_CONSUMER_STORE_FAILED, "err", "out of memory", NULL);
+    return -1;
+}
+
+/* Workqueue streams: explicit acks, deliver all, and one consumer per subject (nats-server's
+ * partitionUnique). self: the consumer being updated (left out of the comparison). */
+static jserr_id workqueue_check(server *s, stream *st, const consumer_config *cfg,
+                                const consumer *self)
+{
+    if (stream_get_config(st)->retention != STREAM_RETENTION_WORKQUEUE)
+        return JSERR_NONE;
+    if (cfg->ack_policy != CONSUMER_ACK_EXPLICIT)
+        return JSERR_CONSUMER_WQ_REQUIRES_EXPLICIT_ACK;
+    if (cfg->deliver_policy != CONSUMER_DELIVER_ALL)
+        return JSERR_CONSUMER_WQ_CONSUMER_NOT_DELIVER_ALL;
+    size_t n = jsc_count(s, stream_name(st));
+    consumer **all = calloc(n ? n : 1, sizeof *all);
+    if (!all)
+        return JSERR_CONSUMER_CREATE;
+    jsc_collect(s, stream_name(st), all, n);
+    const char *one[1] = {cfg->filter_subject};
+    const char *const *f = cfg->nfilters ? (const char *const *)cfg->filter_subjects : one;
+    size_t nf = cfg->nfilters ? cfg->nfilters : cfg->filter_subject ? 1 : 0;
+    jserr_id id = JSERR_NONE;
+    for (size_t i = 0; i < n && id == JSERR_NONE; i++) {
+        if (all[i] == self)
+            continue;
+        if (nf == 0) {
+            id = JSERR_CONSUMER_WQ_MULTIPLE_UNFILTERED;
+            break;
+        }
+        const consumer_config *o = consumer_get_config(all[i]);
+        const char *oone[1] = {o->filter_subject};
+        const char *const *of = o->nfilters ? (const char *const *)o->filter_subjects : oone;
+        size_t onf = o->nfilters ? o->nfilters : o->filter_subject ? 1 : 0;
+        if (onf == 0)
+            id = JSERR_CONSUMER_WQ_CONSUMER_NOT_UNIQUE;
+        for (size_t a = 0; a < nf && id == JSERR_NONE; a++)
+            for (size_t b = 0; b < onf && id == JSERR_NONE; b++)
+                if (subject_filters_overlap(f[a], strlen(f[a]), of[b], strlen(of[b])))
+                    id = JSERR_CONSUMER_WQ_CONSUMER_NOT_UNIQUE;
+    }
+    free(all);
+    return id;
+}
+
+/* CONSUMER.CREATE naming an existing consumer: the same config answers its info; another one
+ * is an update (refused with action "create"). Takes *cfg. */
+static void update_existing(jsapi_req *r, stream *st, consumer *c, consumer_config *cfg,
+                            const char *action)
+{
+    jserr e;
+    jserr_clear(&e);
+    json_t *a = consumer_config_to_json(cfg);
+    json_t *b = consumer_config_to_json(consumer_get_config(c));
+    bool same = json_equal(a, b);
+    json_decref(a);
+    json_decref(b);
+    if (same) {
+        consumer_config_free(cfg);
+        reply_info(r, st, c);
+        return;
+    }
+    if (!strcmp(action, "create")) {
+        consumer_config_free(cfg);
+        jsapi_fail_id(r, JSERR_CONSUMER_ALREADY_EXISTS);
+        return;
+    }
+    jserr_id id = workqueue_check(r->s, st, cfg, c);
+    if (id != JSERR_NONE) {
+        consumer_config_free(cfg);
+        jsapi_fail_id(r, id);
+        return;
+    }
+    if (consumer_update(c, cfg, &e) < 0) {
+        consumer_config_free(cfg);
+        jsapi_fail(r, &e);
+        return;
+    }
+    jsc_changed(r->s, stream_name(st), consumer_name(c));
+    if (persist(r, st, c, &e) < 0) {
+        jsapi_fail(r, &e);
+        return;
+    }
+    reply_info(r, st, c);
 }
 
 void jsapi_consumer_create(jsapi_req *r)
@@ -184,11 +285,8 @@ void jsapi_consumer_create(jsapi_req *r)
         jsapi_fail_id(r, id);
         return;
     }
-    if (stream_get_config(st)->retention != STREAM_RETENTION_LIMITS) {
+    if (consumer_config_check_stream(&cfg, stream_get_config(st), &e) < 0) {
         consumer_config_free(&cfg);
-        jserr_set(&e, JSERR_CONSUMER_CREATE, "err",
-                  "consumers on interest and workqueue streams are not supported by weir yet",
-                  NULL);
         jsapi_fail(r, &e);
         return;
     }
@@ -206,32 +304,17 @@ void jsapi_consumer_create(jsapi_req *r)
     }
     consumer *existing = jsc_find(r->s, sname, cfg.name);
     if (existing) {
-        json_t *a = consumer_config_to_json(&cfg);
-        json_t *b = consumer_config_to_json(consumer_get_config(existing));
-        bool same = json_equal(a, b);
-        json_decref(a);
-        json_decref(b);
-        consumer_config_free(&cfg);
-        if (same && strcmp(action, "update") != 0) {
-            reply_info(r, st, existing);
-            return;
-        }
-        if (!strcmp(action, "create")) {
-            jsapi_fail_id(r, JSERR_CONSUMER_ALREADY_EXISTS);
-            return;
-        }
-        if (same) {
-            reply_info(r, st, existing);
-            return;
-        }
-        jserr_set(&e, JSERR_CONSUMER_CREATE, "err",
-                  "consumer updates are not supported by weir yet", NULL);
-        jsapi_fail(r, &e);
+        update_existing(r, st, existing, &cfg, action);
         return;
     }
     if (!strcmp(action, "update")) {
         consumer_config_free(&cfg);
         jsapi_fail_id(r, JSERR_CONSUMER_DOES_NOT_EXIST);
+        return;
+    }
+    if ((id = workqueue_check(r->s, st, &cfg, NULL)) != JSERR_NONE) {
+        consumer_config_free(&cfg);
+        jsapi_fail_id(r, id);
         return;
     }
     consumer *c = consumer_new(st, &cfg, jsapi_now_ns());
@@ -245,9 +328,7 @@ void jsapi_consumer_create(jsapi_req *r)
         return;
     }
     /* a durable consumer exists once its record is written */
-    if (jsc_save(r->s, sname, consumer_name(c)) < 0 || jsapi_commit(r, &e) < 0) {
-        if (!e.code)
-            jserr_set(&e, JSERR_CONSUMER_STORE_FAILED, "err", "out of memory", NULL);
+    if (persist(r, st, c, &e) < 0) {
         jsc_delete(r->s, sname, consumer_name(c));
         jsapi_fail(r, &e);
         return;
@@ -279,6 +360,47 @@ void jsapi_consumer_info(jsapi_req *r)
     consumer *c = lookup(r, &st, cname, sizeof cname);
     if (c)
         reply_info(r, st, c);
+}
+
+void jsapi_consumer_pause(jsapi_req *r)
+{
+    stream *st;
+    char cname[256];
+    consumer *c = lookup(r, &st, cname, sizeof cname);
+    if (!c)
+        return;
+    int64_t until = 0;
+    jserr e;
+    jserr_clear(&e);
+    if (!jsapi_body_blank(r->body, r->body_len)) {
+        json_t *j = json_loadb(r->body, r->body_len, 0, NULL);
+        const json_t *v = j ? json_object_get(j, "pause_until") : NULL;
+        bool ok = j && json_is_object(j) &&
+                  (!v || json_is_null(v) ||
+                   (json_is_string(v) && gotime_parse_rfc3339(json_string_value(v),
+                                                              json_string_length(v),
+                                                              &until) == 0));
+        json_decref(j);
+        if (!ok) {
+            jserr_set(&e, JSERR_INVALID_JSON, "err", "invalid pause_until", NULL);
+            jsapi_fail(r, &e);
+            return;
+        }
+    }
+    consumer_set_pause(c, until > 0 ? until : 0);
+    jsc_changed(r->s, stream_name(st), cname);
+    if (persist(r, st, c, &e) < 0) {
+        jsapi_fail(r, &e);
+        return;
+    }
+    int64_t now = jsapi_now_ns();
+    json_t *resp = jsapi_resp_new(r);
+    json_object_set_new(resp, "paused", json_boolean(until > now));
+    json_object_set_new(resp, "pause_until", until > 0 ? time_json(until)
+                                                        : json_string(GOTIME_ZERO));
+    if (until > now)
+        json_object_set_new(resp, "pause_remaining", json_integer(until - now));
+    jsapi_send(r, resp, false);
 }
 
 void jsapi_consumer_delete(jsapi_req *r)

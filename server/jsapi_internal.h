@@ -141,6 +141,7 @@ void jsapi_msg_delete(jsapi_req *r);
 void jsapi_consumer_create(jsapi_req *r);
 void jsapi_consumer_info(jsapi_req *r);
 void jsapi_consumer_delete(jsapi_req *r);
+void jsapi_consumer_pause(jsapi_req *r);
 void jsapi_consumer_names(jsapi_req *r);
 void jsapi_consumer_list(jsapi_req *r);
 /* Direct get ($JS.API.DIRECT.GET.<stream>[.<subject>]): returns false when the stream does not

@@ -1,6 +1,9 @@
 /*
- * jsconsumer.c — consumers inside the server (see jsconsumer.h): the registry, pull requests
- * and their statuses, acks, and the timer that expires requests and redelivers after ack_wait.
+ * jsconsumer.c — consumers inside the server (see jsconsumer.h): the registry (by stream, for
+ * the stream's events), what every delivery shares (ack subjects, sizes, headers_only), acks
+ * and flow control answers, interest and workqueue retention, persistence of durable state
+ * with the group commit, and the 50 ms tick (ack_wait redelivery, request expiry, heartbeats,
+ * idle consumers). Pull requests are in jspull.c, push delivery in jspush.c.
  */
 #include "jsconsumer.h"
 
@@ -12,44 +15,15 @@
 #include <time.h>
 
 #include "client.h"
+#include "jsconsumer_internal.h"
 #include "log.h"
+#include "proto/duration.h"
 #include "stream/consumer_store.h"
 #include "stream/stream.h"
 
 #define TICK_MS 50
 
-typedef struct waiter {
-    char *reply;
-    int64_t n;          /* messages still wanted */
-    int64_t expires_ms; /* monotonic deadline, 0 = none */
-    bool no_wait;
-    int64_t delivered;
-    int64_t bytes;      /* max_bytes budget left, 0 = no limit */
-    int64_t hb_ms;      /* idle heartbeat interval, 0 = none */
-    int64_t next_hb_ms; /* when the next heartbeat is due */
-    struct waiter *next;
-} waiter;
-
-typedef struct entry {
-    char *stream;
-    consumer *c;
-    waiter *head, *tail;
-    size_t nwait;
-    int64_t last_request_ms; /* for inactive_threshold */
-    bool durable;
-    bool dirty;              /* durable state changed since it was last put into the batch */
-} entry;
-
-struct jsconsumers {
-    entry **v;
-    size_t n, cap;
-    loop_timer tick;
-    server *srv;
-    char **replies;          /* double acks answered after the next commit */
-    size_t nreplies, replies_cap;
-};
-
-static int64_t wall_ns(void)
+int64_t jsc_wall_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -58,54 +32,76 @@ static int64_t wall_ns(void)
 
 static void tick_fired(loop_timer *t);
 
+static void soon_fired(loop_timer *t)
+{
+    (void)t; /* the loop iteration it causes serves the entries marked `more` */
+}
+
 static struct jsconsumers *reg(server *s, bool create)
 {
     if (!s->jsc && create) {
         s->jsc = calloc(1, sizeof *s->jsc);
         if (s->jsc) {
             s->jsc->srv = s;
+            strmap_init(&s->jsc->groups);
             loop_timer_init(&s->jsc->tick, tick_fired);
+            loop_timer_init(&s->jsc->soon, soon_fired);
             loop_timer_start(s->loop, &s->jsc->tick, TICK_MS);
         }
     }
     return s->jsc;
 }
 
-static entry *find_entry(server *s, const char *sname, const char *name, size_t *idx)
+static stream_group *group_of(struct jsconsumers *r, const char *sname)
 {
-    struct jsconsumers *r = reg(s, false);
-    if (!r)
-        return NULL;
-    for (size_t i = 0; i < r->n; i++)
-        if (!strcmp(r->v[i]->stream, sname) && !strcmp(consumer_name(r->v[i]->c), name)) {
-            if (idx)
-                *idx = i;
-            return r->v[i];
-        }
+    return r ? strmap_get(&r->groups, sname, strlen(sname)) : NULL;
+}
+
+static entry *find_entry(server *s, const char *sname, const char *name)
+{
+    stream_group *g = group_of(reg(s, false), sname);
+    for (size_t i = 0; g && i < g->n; i++)
+        if (!strcmp(consumer_name(g->v[i]->c), name))
+            return g->v[i];
     return NULL;
 }
 
 consumer *jsc_find(server *s, const char *stream_name, const char *name)
 {
-    entry *e = find_entry(s, stream_name, name, NULL);
+    entry *e = find_entry(s, stream_name, name);
     return e ? e->c : NULL;
 }
+
+static bool grow(void *vp, size_t n, size_t *cap, size_t size)
+{
+    void **v = vp;
+    if (n < *cap)
+        return true;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *nv = realloc(*v, ncap * size);
+    if (!nv)
+        return false;
+    *v = nv;
+    *cap = ncap;
+    return true;
+}
+
+static void consumer_done_with(void *arg, consumer *c, uint64_t sseq);
 
 int jsc_add(server *s, const char *stream_name, consumer *c)
 {
     struct jsconsumers *r = reg(s, true);
     entry *e = r ? calloc(1, sizeof *e) : NULL;
+    stream_group *g = e ? group_of(r, stream_name) : NULL;
+    if (e && !g && (g = calloc(1, sizeof *g)) != NULL &&
+        strmap_put(&r->groups, stream_name, strlen(stream_name), g) < 0) {
+        free(g);
+        g = NULL;
+    }
     if (e)
         e->stream = strdup(stream_name);
-    if (r && r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 16;
-        entry **v = realloc(r->v, cap * sizeof *v);
-        if (v) {
-            r->v = v;
-            r->cap = cap;
-        }
-    }
-    if (!e || !e->stream || r->n == r->cap) {
+    if (!e || !g || !e->stream || !grow(&r->v, r->n, &r->cap, sizeof *r->v) ||
+        !grow(&g->v, g->n, &g->cap, sizeof *g->v)) {
         if (e)
             free(e->stream);
         free(e);
@@ -113,21 +109,20 @@ int jsc_add(server *s, const char *stream_name, consumer *c)
         return -1;
     }
     e->c = c;
+    e->r = r;
     e->durable = consumer_get_config(c)->durable_name != NULL;
     e->last_request_ms = loop_now_ms(s->loop);
+    e->kick = true;
+    consumer_set_ack_hook(c, consumer_done_with, e);
+    jsc_push_init(s, e);
     r->v[r->n++] = e;
+    g->v[g->n++] = e;
     return 0;
 }
 
-static void send_status(server *s, const char *reply, const char *hdr)
+void jsc_status(server *s, const char *reply, const char *hdr)
 {
     client_publish_internal(s, reply, strlen(reply), hdr, strlen(hdr), NULL, 0);
-}
-
-static void waiter_free(waiter *w)
-{
-    free(w->reply);
-    free(w);
 }
 
 /* Removes entry i; forget: its stored record goes too (in the pending batch). */
@@ -137,11 +132,19 @@ static void remove_at(server *s, size_t i, const char *status, bool forget)
     entry *e = r->v[i];
     if (forget && e->durable)
         store_consumer_delete(s->store, e->stream, consumer_name(e->c));
-    for (waiter *w = e->head, *next; w; w = next) {
-        next = w->next;
-        if (status)
-            send_status(s, w->reply, status);
-        waiter_free(w);
+    jsc_pull_free_waiters(s, e, status);
+    jsc_push_stop(s, e);
+    stream_group *g = group_of(r, e->stream);
+    for (size_t k = 0; g && k < g->n; k++)
+        if (g->v[k] == e) {
+            memmove(&g->v[k], &g->v[k + 1], (g->n - k - 1) * sizeof *g->v);
+            g->n--;
+            break;
+        }
+    if (g && g->n == 0) {
+        strmap_remove(&r->groups, e->stream, strlen(e->stream));
+        free(g->v);
+        free(g);
     }
     consumer_free(e->c);
     free(e->stream);
@@ -150,42 +153,49 @@ static void remove_at(server *s, size_t i, const char *status, bool forget)
     r->n--;
 }
 
+static size_t index_of(struct jsconsumers *r, const entry *e)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->v[i] == e)
+            return i;
+    return r->n;
+}
+
+static void interest_consumer_gone(server *s, const char *stream_name);
+
 void jsc_delete(server *s, const char *stream_name, const char *name)
 {
-    size_t i;
-    if (find_entry(s, stream_name, name, &i))
-        remove_at(s, i, "NATS/1.0 409 Consumer Deleted\r\n\r\n", true);
+    entry *e = find_entry(s, stream_name, name);
+    if (!e)
+        return;
+    remove_at(s, index_of(s->jsc, e), "NATS/1.0 409 Consumer Deleted\r\n\r\n", true);
+    interest_consumer_gone(s, stream_name);
 }
 
 void jsc_stream_deleted(server *s, const char *stream_name)
 {
     struct jsconsumers *r = reg(s, false);
-    if (!r)
-        return;
-    for (size_t i = 0; i < r->n;)
-        if (!strcmp(r->v[i]->stream, stream_name))
-            remove_at(s, i, "NATS/1.0 409 Consumer Deleted\r\n\r\n", true);
-        else
-            i++;
+    stream_group *g;
+    while ((g = group_of(r, stream_name)) != NULL)
+        remove_at(s, index_of(r, g->v[g->n - 1]), "NATS/1.0 409 Consumer Deleted\r\n\r\n", true);
 }
 
 void jsc_stream_purged(server *s, const char *stream_name)
 {
-    struct jsconsumers *r = reg(s, false);
+    stream_group *g = group_of(reg(s, false), stream_name);
     stream *st = store_stream_find(s->store, stream_name);
-    for (size_t i = 0; r && st && i < r->n; i++)
-        if (!strcmp(r->v[i]->stream, stream_name) && consumer_stream_purged(r->v[i]->c, st))
-            r->v[i]->dirty = r->v[i]->durable;
+    for (size_t i = 0; g && st && i < g->n; i++)
+        if (consumer_stream_purged(g->v[i]->c, st))
+            g->v[i]->dirty = g->v[i]->durable;
 }
 
 size_t jsc_count(server *s, const char *stream_name)
 {
     struct jsconsumers *r = reg(s, false);
-    size_t n = 0;
-    for (size_t i = 0; r && i < r->n; i++)
-        if (!stream_name || !strcmp(r->v[i]->stream, stream_name))
-            n++;
-    return n;
+    if (!stream_name)
+        return r ? r->n : 0;
+    stream_group *g = group_of(r, stream_name);
+    return g ? g->n : 0;
 }
 
 static int by_name(const void *a, const void *b)
@@ -195,17 +205,15 @@ static int by_name(const void *a, const void *b)
 
 size_t jsc_collect(server *s, const char *stream_name, consumer **out, size_t cap)
 {
-    struct jsconsumers *r = reg(s, false);
-    size_t n = jsc_count(s, stream_name);
+    stream_group *g = group_of(reg(s, false), stream_name);
+    size_t n = g ? g->n : 0;
     if (!n)
         return 0;
     consumer **all = malloc(n * sizeof *all);
     if (!all)
         return 0;
-    size_t k = 0;
-    for (size_t i = 0; i < r->n; i++)
-        if (!strcmp(r->v[i]->stream, stream_name))
-            all[k++] = r->v[i]->c;
+    for (size_t i = 0; i < n; i++)
+        all[i] = g->v[i]->c;
     qsort(all, n, sizeof *all, by_name);
     memcpy(out, all, (n < cap ? n : cap) * sizeof *out);
     free(all);
@@ -214,24 +222,44 @@ size_t jsc_collect(server *s, const char *stream_name, consumer **out, size_t ca
 
 size_t jsc_num_waiting(server *s, const char *stream_name, const char *name)
 {
-    entry *e = find_entry(s, stream_name, name, NULL);
+    entry *e = find_entry(s, stream_name, name);
     return e ? e->nwait : 0;
 }
 
-/* ---------------- delivery ---------------- */
-
-static void pop_head(entry *e)
+bool jsc_push_bound(server *s, const char *stream_name, const char *name)
 {
-    waiter *w = e->head;
-    e->head = w->next;
-    if (!e->head)
-        e->tail = NULL;
-    e->nwait--;
-    waiter_free(w);
+    entry *e = find_entry(s, stream_name, name);
+    return e && consumer_config_is_push(consumer_get_config(e->c)) && e->active;
 }
 
-/* The ack reply subject of a delivery into ack; its length. */
-static size_t ack_subject(const entry *e, const consumer_delivery *d, char *ack, size_t cap)
+void jsc_changed(server *s, const char *stream_name, const char *name)
+{
+    entry *e = find_entry(s, stream_name, name);
+    if (!e)
+        return;
+    e->dirty = e->durable;
+    e->kick = true;
+    e->sub_gen = s->sub_gen - 1; /* the deliver subject may be another one now */
+    e->active = false;
+}
+
+/* ---------------- stream events ---------------- */
+
+void jsc_stream_event(void *arg, stream *st, stream_event ev, uint64_t seq, const char *subject,
+                      size_t subject_len)
+{
+    server *s = arg;
+    stream_group *g = group_of(reg(s, false), stream_name(st));
+    for (size_t i = 0; g && i < g->n; i++) {
+        consumer_on_stream_event(g->v[i]->c, ev, seq, subject, subject_len);
+        if (ev == STREAM_EV_APPEND)
+            g->v[i]->kick = true;
+    }
+}
+
+/* ---------------- what deliveries share ---------------- */
+
+size_t jsc_ack_subject(const entry *e, const consumer_delivery *d, char *ack, size_t cap)
 {
     int n = snprintf(ack, cap, "$JS.ACK.%s.%s.%" PRIu64 ".%" PRIu64 ".%" PRIu64 ".%" PRId64
                      ".%" PRIu64, e->stream, consumer_name(e->c), d->delivery_count,
@@ -239,79 +267,139 @@ static size_t ack_subject(const entry *e, const consumer_delivery *d, char *ack,
     return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
-/* nats-server's size of a delivery for max_bytes: subject, ack reply, headers, data. */
-static int64_t delivery_size(const entry *e, const consumer_delivery *d)
+/* headers_only: the message's headers plus Nats-Msg-Size, as nats-server's
+ * convertToHeadersOnly writes them. Returns a new buffer (free it) of *len bytes, or NULL. */
+static char *headers_only(const stream_msg *m, size_t *len)
+{
+    static const char status_line[] = "NATS/1.0\r\n";
+    char size_line[64];
+    int n = snprintf(size_line, sizeof size_line, "Nats-Msg-Size: %zu\r\n\r\n", m->data_len);
+    size_t keep = m->hdr && m->hdr_len >= 2 ? m->hdr_len - 2 : 0; /* drop the final CRLF */
+    const char *base = keep ? m->hdr : status_line;
+    if (!keep)
+        keep = sizeof status_line - 1;
+    char *out = malloc(keep + (size_t)n);
+    if (!out)
+        return NULL;
+    memcpy(out, base, keep);
+    memcpy(out + keep, size_line, (size_t)n);
+    *len = keep + (size_t)n;
+    return out;
+}
+
+static bool is_headers_only(const entry *e)
+{
+    return consumer_get_config(e->c)->headers_only;
+}
+
+int64_t jsc_delivery_size(const entry *e, const consumer_delivery *d)
 {
     char ack[512];
-    return (int64_t)(d->msg.subject_len + ack_subject(e, d, ack, sizeof ack) +
-                     (d->msg.hdr ? d->msg.hdr_len : 0) + d->msg.data_len);
+    size_t hdr = d->msg.hdr ? d->msg.hdr_len : 0, data = d->msg.data_len;
+    if (is_headers_only(e)) {
+        char *h = headers_only(&d->msg, &hdr);
+        free(h);
+        data = 0;
+    }
+    return (int64_t)(d->msg.subject_len + jsc_ack_subject(e, d, ack, sizeof ack) + hdr + data);
 }
 
-typedef struct fit_arg {
-    const entry *e;
-    int64_t bytes;
-} fit_arg;
-
-static bool fits_budget(const consumer_delivery *d, void *arg)
-{
-    const fit_arg *f = arg;
-    return delivery_size(f->e, d) <= f->bytes;
-}
-
-static void deliver_one(server *s, entry *e, waiter *w, consumer_delivery *d)
+int64_t jsc_send(server *s, entry *e, const char *to, const consumer_delivery *d)
 {
     char ack[512];
-    size_t n = ack_subject(e, d, ack, sizeof ack);
-    client_publish_internal_reply(s, w->reply, strlen(w->reply), ack, n, d->msg.hdr,
-                                  d->msg.hdr ? d->msg.hdr_len : 0, d->msg.data, d->msg.data_len);
+    size_t n = jsc_ack_subject(e, d, ack, sizeof ack);
+    const char *hdr = d->msg.hdr;
+    size_t hdr_len = hdr ? d->msg.hdr_len : 0, data_len = d->msg.data_len;
+    char *ho = NULL;
+    if (is_headers_only(e) && (ho = headers_only(&d->msg, &hdr_len)) != NULL) {
+        hdr = ho;
+        data_len = 0;
+    }
+    client_deliver_internal(s, to, strlen(to), d->msg.subject, d->msg.subject_len, ack, n, hdr,
+                            hdr_len, d->msg.data, data_len);
+    free(ho);
+    return (int64_t)(d->msg.subject_len + n + hdr_len + data_len);
 }
 
-/* Serves the waiting requests of one consumer with what it has to deliver; no_wait requests
- * that are left without messages get 404. */
+void jsc_soon(entry *e)
+{
+    e->more = true;
+    loop_timer_start(e->r->srv->loop, &e->r->soon, 0);
+}
+
 static void serve(server *s, entry *e)
 {
-    stream *st = store_stream_find(s->store, e->stream);
-    if (!st)
+    e->kick = false;
+    e->more = false;
+    if (consumer_config_is_push(consumer_get_config(e->c)))
+        jsc_push_serve(s, e);
+    else if (e->head && jsc_pull_serve(s, e))
+        jsc_soon(e);
+}
+
+/* ---------------- retention ---------------- */
+
+/* Interest and workqueue streams: a message goes once no consumer wants it any more. */
+static void drop_if_unwanted(server *s, stream *st, uint64_t sseq, const consumer *acker)
+{
+    stream_group *g = group_of(reg(s, false), stream_name(st));
+    stream_msg m;
+    jserr e;
+    if (stream_get(st, sseq, &m, &e) < 0)
         return;
-    while (e->head) {
-        waiter *w = e->head;
-        consumer_delivery d;
-        fit_arg fa = {e, w->bytes};
-        int rc = consumer_next_if(e->c, st, wall_ns(), w->bytes ? fits_budget : NULL, &fa, &d);
-        if (rc == 2) {
-            /* the next message does not fit what is left of max_bytes: the request ends */
-            char hdr[200];
-            snprintf(hdr, sizeof hdr,
-                     "NATS/1.0 409 Message Size Exceeds MaxBytes\r\nNats-Pending-Messages: %" PRId64
-                     "\r\nNats-Pending-Bytes: %" PRId64 "\r\n\r\n", w->n, w->bytes);
-            send_status(s, w->reply, hdr);
-            pop_head(e);
-            continue;
-        }
-        if (rc <= 0) {
-            if (w->no_wait) {
-                send_status(s, w->reply, "NATS/1.0 404 No Messages\r\n\r\n");
-                pop_head(e);
-                continue;
-            }
-            break;
-        }
-        deliver_one(s, e, w, &d);
-        int64_t size = delivery_size(e, &d);
-        stream_msg_free(&d.msg);
-        e->dirty = e->durable;
-        if (w->hb_ms)
-            w->next_hb_ms = loop_now_ms(s->loop) + w->hb_ms;
-        w->delivered++;
-        if (w->bytes) {
-            w->bytes -= size;
-            if (w->bytes <= 0)
-                w->n = 1; /* the budget is spent: this was the last one */
-        }
-        if (--w->n == 0)
-            pop_head(e);
+    bool wanted = false;
+    for (size_t i = 0; g && i < g->n && !wanted; i++)
+        wanted = g->v[i]->c != acker && consumer_wants(g->v[i]->c, sseq, m.subject,
+                                                       m.subject_len);
+    stream_msg_free(&m);
+    if (!wanted)
+        stream_retire_msg(st, sseq);
+}
+
+static void consumer_done_with(void *arg, consumer *c, uint64_t sseq)
+{
+    entry *e = arg;
+    server *s = e->r->srv;
+    stream *st = store_stream_find(s->store, e->stream);
+    if (st && stream_get_config(st)->retention != STREAM_RETENTION_LIMITS)
+        drop_if_unwanted(s, st, sseq, c);
+}
+
+void jsc_appended(server *s, stream *st, uint64_t seq, const char *subject, size_t len)
+{
+    if (stream_get_config(st)->retention != STREAM_RETENTION_INTEREST)
+        return;
+    stream_group *g = group_of(reg(s, false), stream_name(st));
+    for (size_t i = 0; g && i < g->n; i++)
+        if (consumer_wants(g->v[i]->c, seq, subject, len))
+            return;
+    stream_retire_msg(st, seq); /* nobody is interested: not kept */
+}
+
+/* After a consumer of an interest stream went: what only it still wanted goes too. */
+static void interest_consumer_gone(server *s, const char *stream_name)
+{
+    stream *st = store_stream_find(s->store, stream_name);
+    if (!st || stream_get_config(st)->retention != STREAM_RETENTION_INTEREST)
+        return;
+    stream_state ss;
+    stream_get_state(st, &ss);
+    stream_group *g = group_of(reg(s, false), stream_name);
+    jserr e;
+    stream_msg m;
+    for (uint64_t seq = ss.first_seq; ss.msgs && stream_get_next(st, seq, NULL, &m, &e) == 0;) {
+        bool wanted = false;
+        for (size_t i = 0; g && i < g->n && !wanted; i++)
+            wanted = consumer_wants(g->v[i]->c, m.seq, m.subject, m.subject_len);
+        seq = m.seq + 1;
+        uint64_t at = m.seq;
+        stream_msg_free(&m);
+        if (!wanted)
+            stream_retire_msg(st, at);
     }
 }
+
+/* ---------------- persistence and the commit ---------------- */
 
 /* {"config":..,"state":..}: a durable consumer's record. */
 static int save(server *s, entry *e)
@@ -332,7 +420,7 @@ static int save(server *s, entry *e)
 
 int jsc_save(server *s, const char *stream_name, const char *name)
 {
-    entry *e = find_entry(s, stream_name, name, NULL);
+    entry *e = find_entry(s, stream_name, name);
     return e && e->durable ? save(s, e) : 0;
 }
 
@@ -357,21 +445,18 @@ void jsc_after_commit(server *s, bool ok)
         free(r->replies[i]);
     }
     r->nreplies = 0;
-    for (size_t i = 0; i < r->n; i++)
-        if (r->v[i]->head)
-            serve(s, r->v[i]);
+    for (size_t i = 0; i < r->n; i++) {
+        entry *e = r->v[i];
+        if (e->kick || e->more || (e->sub_gen != s->sub_gen && !e->active &&
+                                   consumer_config_is_push(consumer_get_config(e->c))))
+            serve(s, e);
+    }
 }
 
 static void queue_reply(struct jsconsumers *r, const char *reply, size_t len)
 {
-    if (r->nreplies == r->replies_cap) {
-        size_t cap = r->replies_cap ? r->replies_cap * 2 : 64;
-        char **v = realloc(r->replies, cap * sizeof *v);
-        if (!v)
-            return;
-        r->replies = v;
-        r->replies_cap = cap;
-    }
+    if (!grow(&r->replies, r->nreplies, &r->replies_cap, sizeof *r->replies))
+        return;
     char *copy = strndup(reply, len);
     if (copy)
         r->replies[r->nreplies++] = copy;
@@ -411,61 +496,45 @@ size_t jsc_load(server *s)
     return jsc_count(s, NULL);
 }
 
+/* ---------------- the tick ---------------- */
+
+static bool idle_expired(server *s, entry *e, int64_t now_ms)
+{
+    const consumer_config *cfg = consumer_get_config(e->c);
+    if (cfg->inactive_threshold_ns <= 0)
+        return false;
+    if (consumer_config_is_push(cfg))
+        return jsc_push_idle_expired(s, e, now_ms);
+    return !e->head && (now_ms - e->last_request_ms) * 1000000LL >= cfg->inactive_threshold_ns;
+}
+
 static void tick_fired(loop_timer *t)
 {
     struct jsconsumers *r = LOOP_CONTAINER(t, struct jsconsumers, tick);
     server *s = r->srv;
-    int64_t now_ms = loop_now_ms(s->loop), now_ns = wall_ns();
+    int64_t now_ms = loop_now_ms(s->loop), now_ns = jsc_wall_ns();
     for (size_t i = 0; i < r->n;) {
         entry *e = r->v[i];
-        if (consumer_check_ack_wait(e->c, now_ns) > 0)
+        if (consumer_check_ack_wait(e->c, now_ns) > 0) {
             e->dirty = e->durable;
-        if (e->head)
-            serve(s, e);
-        /* expired requests: 408 with what was left of them */
-        waiter **pp = &e->head, *prev = NULL;
-        while (*pp) {
-            waiter *w = *pp;
-            if (w->expires_ms && now_ms >= w->expires_ms) {
-                char hdr[160];
-                snprintf(hdr, sizeof hdr,
-                         "NATS/1.0 408 Request Timeout\r\nNats-Pending-Messages: %" PRId64
-                         "\r\nNats-Pending-Bytes: %" PRId64 "\r\n\r\n", w->n, w->bytes);
-                send_status(s, w->reply, hdr);
-                *pp = w->next;
-                if (e->tail == w)
-                    e->tail = prev;
-                e->nwait--;
-                waiter_free(w);
-                continue;
-            }
-            if (w->hb_ms && now_ms >= w->next_hb_ms) {
-                /* nats-server's idle heartbeat of a pull request, with the last delivered
-                 * consumer and stream sequences */
-                consumer_info_state is;
-                stream *st = store_stream_find(s->store, e->stream);
-                char hdr[200];
-                if (st) {
-                    consumer_get_state(e->c, st, &is);
-                    snprintf(hdr, sizeof hdr,
-                             "NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: %" PRIu64
-                             "\r\nNats-Last-Stream: %" PRIu64 "\r\n\r\n",
-                             is.delivered_consumer_seq, is.delivered_stream_seq);
-                    send_status(s, w->reply, hdr);
-                }
-                w->next_hb_ms = now_ms + w->hb_ms;
-            }
-            prev = w;
-            pp = &w->next;
+            e->kick = true;
         }
-        if (e->head)
-            e->last_request_ms = now_ms;
-        const consumer_config *cfg = consumer_get_config(e->c);
-        if (!cfg->durable_name && cfg->inactive_threshold_ns > 0 && !e->head &&
-            (now_ms - e->last_request_ms) * 1000000LL >= cfg->inactive_threshold_ns) {
-            log_debug("JetStream: ephemeral consumer %s > %s removed after inactivity",
-                      e->stream, consumer_name(e->c));
+        if (consumer_config_is_push(consumer_get_config(e->c))) {
+            serve(s, e);
+            jsc_push_tick(s, e, now_ms);
+        } else {
+            if (e->head)
+                serve(s, e);
+            jsc_pull_tick(s, e, now_ms);
+        }
+        if (idle_expired(s, e, now_ms)) {
+            char *sname = strdup(e->stream);
+            log_debug("JetStream: consumer %s > %s removed after inactivity", e->stream,
+                      consumer_name(e->c));
             remove_at(s, i, NULL, true);
+            if (sname)
+                interest_consumer_gone(s, sname);
+            free(sname);
             continue;
         }
         i++;
@@ -473,7 +542,7 @@ static void tick_fired(loop_timer *t)
     loop_timer_start(s->loop, &r->tick, TICK_MS);
 }
 
-/* ---------------- pull requests ---------------- */
+/* ---------------- requests and acks ---------------- */
 
 /* The n-th '.'-separated token of subj (0-based) into out; false when absent or too long. */
 static bool token(const char *subj, size_t len, int n, char *out, size_t cap)
@@ -496,99 +565,6 @@ static bool token(const char *subj, size_t len, int n, char *out, size_t cap)
     return true;
 }
 
-static void status_with_reason(server *s, const char *reply, int code, const char *text)
-{
-    char hdr[256];
-    snprintf(hdr, sizeof hdr, "NATS/1.0 %d %s\r\n\r\n", code, text);
-    send_status(s, reply, hdr);
-}
-
-/* Queues (and serves) one pull request on e. body: a batch number or the JSON request. */
-static void pull(server *s, entry *e, const char *reply, size_t reply_len, const char *body,
-                 size_t body_len)
-{
-    char *rep = strndup(reply, reply_len);
-    if (!rep)
-        return;
-    int64_t batch = 1, expires = 0, max_bytes = 0, hb = 0;
-    bool no_wait = false;
-    size_t k = 0;
-    while (k < body_len && strchr(" \t\r\n", body[k]) && body[k])
-        k++;
-    if (k < body_len && body[k] == '{') {
-        json_error_t jerr;
-        json_t *j = json_loadb(body, body_len, 0, &jerr);
-        if (!j || !json_is_object(j)) {
-            json_decref(j);
-            status_with_reason(s, rep, 400, "Bad Request - invalid JSON");
-            free(rep);
-            return;
-        }
-        json_t *v;
-        if ((v = json_object_get(j, "batch")) && json_is_integer(v))
-            batch = json_integer_value(v);
-        if ((v = json_object_get(j, "expires")) && json_is_integer(v))
-            expires = json_integer_value(v);
-        if ((v = json_object_get(j, "max_bytes")) && json_is_integer(v))
-            max_bytes = json_integer_value(v);
-        if ((v = json_object_get(j, "idle_heartbeat")) && json_is_integer(v))
-            hb = json_integer_value(v);
-        if ((v = json_object_get(j, "no_wait")) && json_is_true(v))
-            no_wait = true;
-        json_decref(j);
-    } else if (k < body_len) {
-        char num[32];
-        size_t n = body_len - k < sizeof num - 1 ? body_len - k : sizeof num - 1;
-        memcpy(num, body + k, n);
-        num[n] = '\0';
-        batch = strtoll(num, NULL, 10);
-    }
-    if (batch <= 0)
-        batch = 1;
-    if (hb > 0 && hb * 2 > expires) {
-        status_with_reason(s, rep, 400, "Bad Request - heartbeat value too large");
-        free(rep);
-        return;
-    }
-    e->last_request_ms = loop_now_ms(s->loop);
-    const consumer_config *cfg = consumer_get_config(e->c);
-    if ((int64_t)e->nwait >= cfg->max_waiting) {
-        status_with_reason(s, rep, 409, "Exceeded MaxWaiting");
-        free(rep);
-        return;
-    }
-    stream *st = store_stream_find(s->store, e->stream);
-    if (no_wait && expires == 0 && !e->head && (!st || !consumer_has_next(e->c, st))) {
-        send_status(s, rep, "NATS/1.0 404 No Messages\r\n\r\n");
-        free(rep);
-        return;
-    }
-    waiter *w = calloc(1, sizeof *w);
-    if (!w) {
-        free(rep);
-        return;
-    }
-    w->reply = rep;
-    w->n = batch;
-    w->no_wait = no_wait;
-    w->bytes = max_bytes > 0 ? max_bytes : 0;
-    if (expires > 0) {
-        int64_t ms = expires / 1000000;
-        w->expires_ms = loop_now_ms(s->loop) + (ms > 0 ? ms : 1);
-    }
-    if (hb > 0) {
-        w->hb_ms = hb / 1000000 > 0 ? hb / 1000000 : 1;
-        w->next_hb_ms = loop_now_ms(s->loop) + w->hb_ms;
-    }
-    if (e->tail)
-        e->tail->next = w;
-    else
-        e->head = w;
-    e->tail = w;
-    e->nwait++;
-    serve(s, e);
-}
-
 bool jsc_pull_request(server *s, const nats_op *op)
 {
     /* $JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer> */
@@ -597,22 +573,46 @@ bool jsc_pull_request(server *s, const nats_op *op)
         !token(op->subject.ptr, op->subject.len, 6, cname, sizeof cname) ||
         token(op->subject.ptr, op->subject.len, 7, extra, sizeof extra))
         return false;
-    entry *e = find_entry(s, sname, cname, NULL);
+    entry *e = find_entry(s, sname, cname);
     if (!e)
         return false;
     if (op->reply.len == 0)
         return true; /* nowhere to deliver */
-    pull(s, e, op->reply.ptr, op->reply.len, op->payload.ptr + op->hdr_len,
-         op->payload.len - op->hdr_len);
+    jsc_pull_request_on(s, e, op->reply.ptr, op->reply.len, op->payload.ptr + op->hdr_len,
+                        op->payload.len - op->hdr_len);
     return true;
 }
-
-/* ---------------- acks ---------------- */
 
 static bool starts(const char *p, size_t len, const char *word)
 {
     size_t n = strlen(word);
     return len >= n && memcmp(p, word, n) == 0;
+}
+
+/* -NAK's delay: {"delay": ns} or a Go duration ("-NAK 1s"). */
+static int64_t nak_delay(const char *p, size_t len)
+{
+    while (len && (*p == ' ' || *p == '\t')) {
+        p++;
+        len--;
+    }
+    if (!len)
+        return 0;
+    int64_t delay = 0;
+    if (*p == '{') {
+        json_t *j = json_loadb(p, len, 0, NULL);
+        json_t *d = j ? json_object_get(j, "delay") : NULL;
+        if (d && json_is_integer(d))
+            delay = json_integer_value(d);
+        json_decref(j);
+        return delay;
+    }
+    char text[64];
+    if (len >= sizeof text)
+        return 0;
+    memcpy(text, p, len);
+    text[len] = '\0';
+    return duration_parse_go(text, &delay) == 0 ? delay : 0;
 }
 
 bool jsc_ack(server *s, const nats_op *op)
@@ -625,34 +625,22 @@ bool jsc_ack(server *s, const nats_op *op)
         !token(op->subject.ptr, op->subject.len, 8, extra, sizeof extra) ||
         token(op->subject.ptr, op->subject.len, 9, extra, sizeof extra))
         return false;
-    entry *e = find_entry(s, sname, cname, NULL);
+    entry *e = find_entry(s, sname, cname);
     if (!e)
         return false;
     uint64_t sseq = strtoull(sseq_s, NULL, 10);
     const char *p = op->payload.ptr + op->hdr_len;
     size_t len = op->payload.len - op->hdr_len;
-    int64_t now = wall_ns();
+    int64_t now = jsc_wall_ns();
     bool next = false;
-    const char *rest = NULL;
-    size_t rest_len = 0;
     e->dirty = e->durable;
     if (len == 0 || starts(p, len, "+ACK")) {
         consumer_ack(e->c, CONSUMER_ACK_OK, sseq, 0, now);
     } else if (starts(p, len, "+NXT")) {
         consumer_ack(e->c, CONSUMER_ACK_OK, sseq, 0, now);
         next = true;
-        rest = p + 4;
-        rest_len = len - 4;
     } else if (starts(p, len, "-NAK")) {
-        int64_t delay = 0;
-        if (len > 4) {
-            json_t *j = json_loadb(p + 4, len - 4, 0, NULL);
-            json_t *d = j ? json_object_get(j, "delay") : NULL;
-            if (d && json_is_integer(d))
-                delay = json_integer_value(d);
-            json_decref(j);
-        }
-        consumer_ack(e->c, CONSUMER_ACK_NAK, sseq, delay, now);
+        consumer_ack(e->c, CONSUMER_ACK_NAK, sseq, nak_delay(p + 4, len - 4), now);
     } else if (starts(p, len, "+WPI")) {
         consumer_ack(e->c, CONSUMER_ACK_WPI, sseq, 0, now);
     } else if (starts(p, len, "+TERM")) {
@@ -660,14 +648,29 @@ bool jsc_ack(server *s, const nats_op *op)
     } else {
         return true; /* unknown ack: taken and ignored, as nats-server does */
     }
+    /* the entry may have gone meanwhile (retention removing a message does not remove
+     * consumers, so e is still valid here) */
     if (next) {
         if (op->reply.len)
-            pull(s, e, op->reply.ptr, op->reply.len, rest, rest_len);
+            jsc_pull_request_on(s, e, op->reply.ptr, op->reply.len, p + 4, len - 4);
     } else if (op->reply.len) {
         queue_reply(s->jsc, op->reply.ptr, op->reply.len); /* answered after the commit */
     }
-    if (e->head)
-        serve(s, e);
+    e->kick = true;
+    return true;
+}
+
+bool jsc_flow_control(server *s, const nats_op *op)
+{
+    /* $JS.FC.<stream>.<consumer>.<id> */
+    char sname[256], cname[256];
+    if (!token(op->subject.ptr, op->subject.len, 2, sname, sizeof sname) ||
+        !token(op->subject.ptr, op->subject.len, 3, cname, sizeof cname))
+        return false;
+    entry *e = find_entry(s, sname, cname);
+    if (!e)
+        return false;
+    jsc_push_fc_answered(s, e, op->subject.ptr, op->subject.len);
     return true;
 }
 
@@ -679,10 +682,12 @@ void jsc_free(server *s)
     while (r->n)
         remove_at(s, r->n - 1, NULL, false);
     loop_timer_stop(s->loop, &r->tick);
+    loop_timer_stop(s->loop, &r->soon);
     for (size_t i = 0; i < r->nreplies; i++)
         free(r->replies[i]);
     free(r->replies);
     free(r->v);
+    strmap_free(&r->groups);
     free(r);
     s->jsc = NULL;
 }

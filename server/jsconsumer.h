@@ -1,17 +1,19 @@
 /*
  * jsconsumer.h — JetStream consumers inside the server: the registry of consumers by stream
  * and name, pull requests on `$JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>` (ADR-13: a batch,
- * expires, no_wait; 404 / 408 / 409 statuses), acks on `$JS.ACK.<stream>.<consumer>.…`
- * (+ACK, -NAK with delay, +WPI, +TERM, +NXT, double acks), and a timer for request expiry,
- * ack_wait redelivery and idle ephemeral consumers.
+ * expires, no_wait; 404 / 408 / 409 statuses), push delivery to deliver subjects (flow
+ * control, idle heartbeats, rate limits, replay original), acks on `$JS.ACK.<stream>.<consumer>.…`
+ * (+ACK, -NAK with delay, +WPI, +TERM, +NXT, double acks), interest and workqueue retention,
+ * and a timer for request expiry, ack_wait redelivery, heartbeats and idle consumers.
  *
  * Deliveries go out as messages from the server with nats-server's ack reply subject
- * `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>`. New messages wake
- * waiting requests from js_commit, after the group commit made them durable.
+ * `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>`. New messages are
+ * delivered from js_commit, after the group commit made them durable. Deliveries pause while
+ * the receiving connection has a large backlog, so memory does not grow with the stream.
  *
  * Ownership: the registry owns its consumers (stream/consumer.h); they go with their stream
- * (jsc_stream_deleted) or with jsc_delete. Not persisted yet: consumers live until the server
- * stops.
+ * (jsc_stream_deleted) or with jsc_delete. Durable consumers are stored (consumer_store.h) and
+ * reloaded by jsc_load.
  */
 #ifndef WEIR_JSCONSUMER_H
 #define WEIR_JSCONSUMER_H
@@ -39,11 +41,25 @@ size_t jsc_collect(server *s, const char *stream_name, consumer **out, size_t ca
 /* Pull requests waiting on a consumer. */
 size_t jsc_num_waiting(server *s, const char *stream_name, const char *name);
 
+/* Whether a push consumer's deliver subject has a subscriber (ConsumerInfo's push_bound). */
+bool jsc_push_bound(server *s, const char *stream_name, const char *name);
+/* After a consumer's config was updated or it was paused/resumed: persist and serve it. */
+void jsc_changed(server *s, const char *stream_name, const char *name);
+
+/* The store's listener (store_set_listener): keeps the consumers' counts exact and wakes them
+ * for new messages. arg is the server. */
+void jsc_stream_event(void *arg, stream *st, stream_event ev, uint64_t seq, const char *subject,
+                      size_t subject_len);
+/* After a message was stored: an interest stream drops it at once when no consumer wants it. */
+void jsc_appended(server *s, stream *st, uint64_t seq, const char *subject, size_t len);
+
 /* A PUB on $JS.API.CONSUMER.MSG.NEXT.>: false when no such consumer exists (nobody answers,
  * as in nats-server). */
 bool jsc_pull_request(server *s, const nats_op *op);
 /* A PUB on $JS.ACK.>: true when it named a consumer. */
 bool jsc_ack(server *s, const nats_op *op);
+/* A PUB on $JS.FC.>: the answer to a flow control request; true when it named a consumer. */
+bool jsc_flow_control(server *s, const nats_op *op);
 /* Puts a durable consumer's record into the pending batch now (after its creation; the
  * caller commits before it answers). 0 or -1. */
 int jsc_save(server *s, const char *stream_name, const char *name);

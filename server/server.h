@@ -42,6 +42,8 @@ typedef struct server {
     client *dirty;       /* clients with output to flush this iteration (singly linked) */
     client *closed;      /* clients closed this iteration, freed before the loop sleeps */
     uint64_t next_cid;
+    uint64_t sub_gen;    /* moves with every subscription added or removed (push consumers
+                            look at their deliver subject's interest again when it moves) */
     server_stats stats;
     int64_t start_ms;
     bool shutting_down;

@@ -1,10 +1,18 @@
 /*
- * consumer.c — a consumer's configuration and delivery state (see consumer.h): config JSON,
- * the choice of the next message, the pending-ack set and acks, ack_wait and max_deliver.
+ * consumer.c — a consumer's delivery state (see consumer.h): the choice of the next message
+ * under each deliver policy, the pending-ack set and acks, ack_wait with backoff, max_deliver,
+ * pause, and num_pending kept exact from the stream's events.
  *
  * The pending set is an array sorted by stream sequence (new deliveries arrive in sequence
  * order; a redelivery keeps its slot). It is bounded by max_ack_pending, so linear scans are
  * fine; a message due for redelivery carries a flag rather than sitting in a second queue.
+ *
+ * num_pending (npc) is counted once (at creation, after a restart, after the stream's index
+ * was rebuilt or the filters changed) and then moved by one for each delivery, append and
+ * removal — recounting per delivery would scan the rest of the stream every time.
+ *
+ * last_per_subject starts from the list of each subject's last sequence at creation (lps);
+ * once that is delivered the consumer goes on with what was appended after lps_end.
  */
 #include "consumer.h"
 
@@ -13,8 +21,6 @@
 #include <string.h>
 
 #include "proto/subject.h"
-
-#define NS_PER_S 1000000000LL
 
 typedef struct pending {
     uint64_t sseq;
@@ -35,304 +41,14 @@ struct consumer {
     uint64_t next_sseq;     /* next new stream sequence to consider */
     pending *p;
     size_t np, pcap;
+    int64_t npc;            /* num_pending, valid unless npc_stale */
+    bool npc_stale;
+    uint64_t *lps;          /* last_per_subject: sequences still to deliver first, ascending */
+    size_t nlps, lps_i;     /* lps[lps_i..nlps) are ahead */
+    uint64_t lps_end;       /* the stream's last sequence when lps was taken */
+    consumer_acked_fn acked;
+    void *acked_arg;
 };
-
-/* ---------------- config ---------------- */
-
-static int fail(jserr *err, jserr_id id, const char *k, const char *v)
-{
-    jserr_set(err, id, k, v, NULL);
-    return -1;
-}
-
-static int get_str(const json_t *j, const char *key, char **out, jserr *err)
-{
-    const json_t *v = json_object_get(j, key);
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_string(v)) {
-        char msg[160];
-        snprintf(msg, sizeof msg,
-                 "json: cannot unmarshal %s into Go struct field ConsumerConfig.%s of type string",
-                 json_is_number(v) ? "number" : json_is_object(v) ? "object" : "value", key);
-        return fail(err, JSERR_INVALID_JSON, "err", msg);
-    }
-    if (json_string_length(v) == 0)
-        return 0;
-    *out = strdup(json_string_value(v));
-    return 0;
-}
-
-static int get_int(const json_t *j, const char *key, int64_t *out, jserr *err)
-{
-    const json_t *v = json_object_get(j, key);
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_integer(v)) {
-        char msg[160];
-        snprintf(msg, sizeof msg,
-                 "json: cannot unmarshal %s into Go struct field ConsumerConfig.%s of type int64",
-                 json_is_string(v) ? "string" : "value", key);
-        return fail(err, JSERR_INVALID_JSON, "err", msg);
-    }
-    *out = json_integer_value(v);
-    return 0;
-}
-
-static bool set_and_true(const json_t *j, const char *key)
-{
-    const json_t *v = json_object_get(j, key);
-    if (!v || json_is_null(v) || json_is_false(v))
-        return false;
-    if (json_is_integer(v))
-        return json_integer_value(v) != 0;
-    if (json_is_string(v))
-        return json_string_length(v) > 0;
-    if (json_is_array(v))
-        return json_array_size(v) > 0;
-    return true;
-}
-
-static bool bad_name(const char *n)
-{
-    return n && strpbrk(n, ".*> \t\r\n") != NULL;
-}
-
-static bool has_path_separator(const char *n)
-{
-    return n && strpbrk(n, "/\\") != NULL;
-}
-
-int consumer_config_from_json(const json_t *j, consumer_config *out, jserr *err)
-{
-    memset(out, 0, sizeof *out);
-    if (!json_is_object(j))
-        return fail(err, JSERR_CONSUMER_CONFIG_REQUIRED, NULL, NULL);
-    /* what weir does not do yet is refused, never ignored */
-    static const char *const unsupported[] = {
-        "deliver_subject", "deliver_group", "backoff", "rate_limit_bps", "idle_heartbeat",
-        "flow_control", "headers_only", "sample_freq", "opt_start_time", "pause_until",
-        "priority_groups", "max_batch", "max_expires", "max_bytes", "mem_storage"};
-    for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++)
-        if (set_and_true(j, unsupported[i])) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "consumer option %s is not supported by weir yet",
-                     unsupported[i]);
-            consumer_config_free(out);
-            return fail(err, JSERR_CONSUMER_CREATE, "err", msg);
-        }
-    char *dp = NULL, *ap = NULL, *rp = NULL;
-    int64_t start = 0, ack_wait = 0, max_deliver = 0, map = 0, mw = 0, inact = 0, repl = 0;
-    if (get_str(j, "durable_name", &out->durable_name, err) < 0 ||
-        get_str(j, "name", &out->name, err) < 0 ||
-        get_str(j, "description", &out->description, err) < 0 ||
-        get_str(j, "filter_subject", &out->filter_subject, err) < 0 ||
-        get_str(j, "deliver_policy", &dp, err) < 0 || get_str(j, "ack_policy", &ap, err) < 0 ||
-        get_str(j, "replay_policy", &rp, err) < 0 ||
-        get_int(j, "opt_start_seq", &start, err) < 0 ||
-        get_int(j, "ack_wait", &ack_wait, err) < 0 ||
-        get_int(j, "max_deliver", &max_deliver, err) < 0 ||
-        get_int(j, "max_ack_pending", &map, err) < 0 ||
-        get_int(j, "max_waiting", &mw, err) < 0 ||
-        get_int(j, "inactive_threshold", &inact, err) < 0 ||
-        get_int(j, "num_replicas", &repl, err) < 0)
-        goto bad;
-    const json_t *fs = json_object_get(j, "filter_subjects");
-    if (fs && !json_is_null(fs)) {
-        if (!json_is_array(fs)) {
-            fail(err, JSERR_INVALID_JSON, "err",
-                 "json: cannot unmarshal value into Go struct field "
-                 "ConsumerConfig.filter_subjects of type []string");
-            goto bad;
-        }
-        size_t n = json_array_size(fs);
-        out->filter_subjects = calloc(n ? n : 1, sizeof(char *));
-        for (size_t i = 0; i < n; i++) {
-            const json_t *v = json_array_get(fs, i);
-            if (!json_is_string(v)) {
-                fail(err, JSERR_INVALID_JSON, "err",
-                     "json: cannot unmarshal value into Go struct field "
-                     "ConsumerConfig.filter_subjects of type string");
-                goto bad;
-            }
-            out->filter_subjects[out->nfilters++] = strdup(json_string_value(v));
-        }
-    }
-    const json_t *md = json_object_get(j, "metadata");
-    if (md && json_is_object(md) && json_object_size(md) > 0)
-        out->metadata = json_deep_copy(md);
-
-    if (has_path_separator(out->durable_name) || has_path_separator(out->name)) {
-        fail(err, JSERR_CONSUMER_NAME_CONTAINS_PATH_SEPARATORS, NULL, NULL);
-        goto bad;
-    }
-    if (bad_name(out->durable_name)) {
-        fail(err, JSERR_CONSUMER_BAD_DURABLE_NAME, NULL, NULL);
-        goto bad;
-    }
-    if (bad_name(out->name)) {
-        fail(err, JSERR_CONSUMER_BAD_DURABLE_NAME, NULL, NULL);
-        goto bad;
-    }
-    if (out->durable_name && out->name && strcmp(out->durable_name, out->name) != 0) {
-        fail(err, JSERR_CONSUMER_CREATE_DURABLE_AND_NAME_MISMATCH, NULL, NULL);
-        goto bad;
-    }
-    if (out->durable_name && !out->name)
-        out->name = strdup(out->durable_name);
-    if (out->filter_subject && out->nfilters) {
-        fail(err, JSERR_CONSUMER_DUPLICATE_FILTER_SUBJECTS, NULL, NULL);
-        goto bad;
-    }
-    for (size_t i = 0; i < out->nfilters; i++) {
-        if (!out->filter_subjects[i][0]) {
-            fail(err, JSERR_CONSUMER_EMPTY_FILTER, NULL, NULL);
-            goto bad;
-        }
-        for (size_t k = 0; k < i; k++)
-            if (subject_filters_overlap(out->filter_subjects[i], strlen(out->filter_subjects[i]),
-                                        out->filter_subjects[k],
-                                        strlen(out->filter_subjects[k]))) {
-                fail(err, JSERR_CONSUMER_OVERLAPPING_SUBJECT_FILTERS, NULL, NULL);
-                goto bad;
-            }
-    }
-
-    if (!dp || !strcmp(dp, "all") || !strcmp(dp, "undefined"))
-        out->deliver_policy = CONSUMER_DELIVER_ALL;
-    else if (!strcmp(dp, "last"))
-        out->deliver_policy = CONSUMER_DELIVER_LAST;
-    else if (!strcmp(dp, "new"))
-        out->deliver_policy = CONSUMER_DELIVER_NEW;
-    else if (!strcmp(dp, "by_start_sequence"))
-        out->deliver_policy = CONSUMER_DELIVER_BY_START_SEQ;
-    else if (!strcmp(dp, "by_start_time") || !strcmp(dp, "last_per_subject")) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "deliver policy %s is not supported by weir yet", dp);
-        fail(err, JSERR_CONSUMER_CREATE, "err", msg);
-        goto bad;
-    } else {
-        fail(err, JSERR_INVALID_JSON, "err", "can not unmarshal \"" /* as nats-server */);
-        snprintf(err->description, sizeof err->description, "can not unmarshal %.200s", dp);
-        goto bad;
-    }
-    if (out->deliver_policy == CONSUMER_DELIVER_BY_START_SEQ && start <= 0) {
-        fail(err, JSERR_CONSUMER_INVALID_POLICY, "err",
-             "consumer delivery policy is deliver by start sequence, but optional start "
-             "sequence is not set");
-        goto bad;
-    }
-    if (out->deliver_policy != CONSUMER_DELIVER_BY_START_SEQ && start > 0) {
-        fail(err, JSERR_CONSUMER_INVALID_POLICY, "err",
-             "consumer delivery policy is not deliver by start sequence, but optional start "
-             "sequence is also set");
-        goto bad;
-    }
-    out->opt_start_seq = (uint64_t)(start > 0 ? start : 0);
-    if (!ap || !strcmp(ap, "none"))
-        out->ack_policy = CONSUMER_ACK_NONE;
-    else if (!strcmp(ap, "all"))
-        out->ack_policy = CONSUMER_ACK_ALL;
-    else if (!strcmp(ap, "explicit"))
-        out->ack_policy = CONSUMER_ACK_EXPLICIT;
-    else {
-        fail(err, JSERR_CONSUMER_ACK_POLICY_INVALID, NULL, NULL);
-        goto bad;
-    }
-    if (rp && strcmp(rp, "instant") != 0) {
-        if (!strcmp(rp, "original"))
-            fail(err, JSERR_CONSUMER_CREATE, "err",
-                 "replay policy original is not supported by weir yet");
-        else
-            fail(err, JSERR_CONSUMER_REPLAY_POLICY_INVALID, NULL, NULL);
-        goto bad;
-    }
-    if (ack_wait < 0) {
-        fail(err, JSERR_CONSUMER_ACK_WAIT_NEGATIVE, NULL, NULL);
-        goto bad;
-    }
-    if (mw < 0) {
-        fail(err, JSERR_CONSUMER_MAX_WAITING_NEGATIVE, NULL, NULL);
-        goto bad;
-    }
-    if (repl > 1) {
-        fail(err, JSERR_CONSUMER_REPLICAS_EXCEEDS_STREAM, NULL, NULL);
-        goto bad;
-    }
-    if (map > 0 && out->ack_policy == CONSUMER_ACK_NONE) {
-        fail(err, JSERR_CONSUMER_MAX_PENDING_ACK_POLICY_REQUIRED, NULL, NULL);
-        goto bad;
-    }
-    out->ack_wait_ns = ack_wait > 0 ? ack_wait : 30 * NS_PER_S;
-    out->max_deliver = max_deliver > 0 ? max_deliver : -1;
-    out->max_ack_pending = out->ack_policy == CONSUMER_ACK_NONE ? 0 : map != 0 ? map : 1000;
-    out->max_waiting = mw > 0 ? mw : 512;
-    out->inactive_threshold_ns = inact > 0 ? inact : 0;
-    if (!out->durable_name && out->inactive_threshold_ns == 0)
-        out->inactive_threshold_ns = 5 * NS_PER_S;
-    free(dp);
-    free(ap);
-    free(rp);
-    return 0;
-bad:
-    free(dp);
-    free(ap);
-    free(rp);
-    consumer_config_free(out);
-    return -1;
-}
-
-json_t *consumer_config_to_json(const consumer_config *c)
-{
-    static const char *const dps[] = {"all", "last", "new", "by_start_sequence"};
-    static const char *const aps[] = {"none", "all", "explicit"};
-    json_t *j = json_object();
-    if (c->durable_name)
-        json_object_set_new(j, "durable_name", json_string(c->durable_name));
-    if (c->name)
-        json_object_set_new(j, "name", json_string(c->name));
-    if (c->description)
-        json_object_set_new(j, "description", json_string(c->description));
-    json_object_set_new(j, "deliver_policy", json_string(dps[c->deliver_policy]));
-    if (c->opt_start_seq)
-        json_object_set_new(j, "opt_start_seq", json_integer((json_int_t)c->opt_start_seq));
-    json_object_set_new(j, "ack_policy", json_string(aps[c->ack_policy]));
-    json_object_set_new(j, "ack_wait", json_integer(c->ack_wait_ns));
-    json_object_set_new(j, "max_deliver", json_integer(c->max_deliver));
-    if (c->filter_subject)
-        json_object_set_new(j, "filter_subject", json_string(c->filter_subject));
-    if (c->nfilters) {
-        json_t *a = json_array();
-        for (size_t i = 0; i < c->nfilters; i++)
-            json_array_append_new(a, json_string(c->filter_subjects[i]));
-        json_object_set_new(j, "filter_subjects", a);
-    }
-    json_object_set_new(j, "replay_policy", json_string("instant"));
-    json_object_set_new(j, "max_waiting", json_integer(c->max_waiting));
-    if (c->max_ack_pending)
-        json_object_set_new(j, "max_ack_pending", json_integer(c->max_ack_pending));
-    if (c->inactive_threshold_ns)
-        json_object_set_new(j, "inactive_threshold", json_integer(c->inactive_threshold_ns));
-    json_object_set_new(j, "num_replicas", json_integer(0));
-    if (c->metadata)
-        json_object_set(j, "metadata", c->metadata);
-    return j;
-}
-
-void consumer_config_free(consumer_config *c)
-{
-    free(c->durable_name);
-    free(c->name);
-    free(c->description);
-    free(c->filter_subject);
-    for (size_t i = 0; i < c->nfilters; i++)
-        free(c->filter_subjects[i]);
-    free(c->filter_subjects);
-    json_decref(c->metadata);
-    memset(c, 0, sizeof *c);
-}
-
-/* ---------------- the consumer ---------------- */
 
 /* The filters as a list: filter_subjects, or the one filter_subject, or none (all). */
 static size_t filters(const consumer *c, const char *const **out)
@@ -349,8 +65,39 @@ static size_t filters(const consumer *c, const char *const **out)
     return 0;
 }
 
-/* The first message at or after seq that matches any filter. 1 found, 0 none. */
-static int next_matching(const consumer *c, stream *s, uint64_t seq, stream_msg *out)
+static bool matches(const consumer *c, const char *subject, size_t len)
+{
+    const char *const *f;
+    size_t n = filters(c, &f);
+    if (n == 0)
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (subject_matches(f[i], strlen(f[i]), subject, len))
+            return true;
+    return false;
+}
+
+static bool lps_active(const consumer *c)
+{
+    return c->lps_i < c->nlps;
+}
+
+/* Whether seq is among the last_per_subject sequences still ahead. */
+static bool lps_has(const consumer *c, uint64_t seq)
+{
+    size_t lo = c->lps_i, hi = c->nlps;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->lps[mid] < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->nlps && c->lps[lo] == seq;
+}
+
+/* The first message at or after seq matching the filters, ignoring last_per_subject. */
+static int next_matching_plain(const consumer *c, stream *s, uint64_t seq, stream_msg *out)
 {
     const char *const *f;
     size_t n = filters(c, &f);
@@ -374,6 +121,95 @@ static int next_matching(const consumer *c, stream *s, uint64_t seq, stream_msg 
     return found;
 }
 
+/* The next message to deliver at or after seq: the last_per_subject list first, then what
+ * follows lps_end. 1 found, 0 none. */
+static int next_matching(consumer *c, stream *s, uint64_t seq, stream_msg *out)
+{
+    while (lps_active(c)) {
+        if (c->lps[c->lps_i] < seq) {
+            c->lps_i++;
+            continue;
+        }
+        jserr e;
+        if (stream_get(s, c->lps[c->lps_i], out, &e) == 0)
+            return 1;
+        c->lps_i++; /* gone meanwhile */
+    }
+    if (c->nlps && seq <= c->lps_end)
+        seq = c->lps_end + 1;
+    return next_matching_plain(c, s, seq, out);
+}
+
+static uint64_t count_matching(const consumer *c, stream *s, uint64_t from)
+{
+    const char *const *f;
+    size_t n = filters(c, &f);
+    if (n == 0)
+        return stream_count_matching(s, NULL, from);
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += stream_count_matching(s, f[i], from);
+    return total;
+}
+
+static uint64_t num_pending(consumer *c, stream *s)
+{
+    if (c->npc_stale) {
+        uint64_t n = 0;
+        uint64_t from = c->next_sseq;
+        if (c->nlps) {
+            for (size_t i = c->lps_i; i < c->nlps; i++) {
+                stream_msg m;
+                jserr e;
+                if (c->lps[i] >= from && stream_get(s, c->lps[i], &m, &e) == 0) {
+                    n++;
+                    stream_msg_free(&m);
+                }
+            }
+            if (from <= c->lps_end)
+                from = c->lps_end + 1;
+        }
+        c->npc = (int64_t)(n + count_matching(c, s, from));
+        c->npc_stale = false;
+    }
+    return c->npc > 0 ? (uint64_t)c->npc : 0;
+}
+
+/* The sequences of the last message of each subject matching the filters, ascending. */
+static int take_lps(consumer *c, stream *s)
+{
+    const char *const *f;
+    size_t n = filters(c, &f);
+    stream_state st;
+    stream_get_state(s, &st);
+    c->lps_end = st.last_seq;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t *v;
+        long k = stream_last_seqs(s, f[i], &v);
+        if (k < 0)
+            return -1;
+        if (k == 0)
+            continue;
+        uint64_t *all = realloc(c->lps, (c->nlps + (size_t)k) * sizeof *all);
+        if (!all) {
+            free(v);
+            return -1;
+        }
+        memcpy(all + c->nlps, v, (size_t)k * sizeof *v);
+        c->lps = all;
+        c->nlps += (size_t)k;
+        free(v);
+    }
+    /* filters do not overlap, so the merged lists hold no duplicates; only the order */
+    for (size_t i = 1; i < c->nlps; i++)
+        for (size_t k = i; k > 0 && c->lps[k - 1] > c->lps[k]; k--) {
+            uint64_t t = c->lps[k];
+            c->lps[k] = c->lps[k - 1];
+            c->lps[k - 1] = t;
+        }
+    return 0;
+}
+
 consumer *consumer_new(stream *s, consumer_config *cfg, int64_t now_ns)
 {
     consumer *c = calloc(1, sizeof *c);
@@ -382,6 +218,7 @@ consumer *consumer_new(stream *s, consumer_config *cfg, int64_t now_ns)
     c->cfg = *cfg;
     memset(cfg, 0, sizeof *cfg);
     c->created_ns = now_ns;
+    c->npc_stale = true;
     stream_state st;
     stream_get_state(s, &st);
     uint64_t start = st.first_seq ? st.first_seq : 1;
@@ -410,6 +247,16 @@ consumer *consumer_new(stream *s, consumer_config *cfg, int64_t now_ns)
     case CONSUMER_DELIVER_BY_START_SEQ:
         start = c->cfg.opt_start_seq;
         break;
+    case CONSUMER_DELIVER_BY_START_TIME:
+        start = stream_seq_for_time(s, c->cfg.opt_start_time_ns);
+        break;
+    case CONSUMER_DELIVER_LAST_PER_SUBJECT:
+        if (take_lps(c, s) < 0) {
+            consumer_free(c);
+            return NULL;
+        }
+        start = c->nlps ? c->lps[0] : st.last_seq + 1;
+        break;
     }
     c->next_sseq = start;
     c->sseq = start - 1;
@@ -423,6 +270,7 @@ void consumer_free(consumer *c)
         return;
     consumer_config_free(&c->cfg);
     free(c->p);
+    free(c->lps);
     free(c);
 }
 
@@ -441,16 +289,16 @@ int64_t consumer_created_ns(const consumer *c)
     return c->created_ns;
 }
 
-static uint64_t count_pending(const consumer *c, stream *s)
+void consumer_set_ack_hook(consumer *c, consumer_acked_fn fn, void *arg)
 {
-    const char *const *f;
-    size_t n = filters(c, &f);
-    if (n == 0)
-        return stream_count_matching(s, NULL, c->next_sseq);
-    uint64_t total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += stream_count_matching(s, f[i], c->next_sseq);
-    return total;
+    c->acked = fn;
+    c->acked_arg = arg;
+}
+
+static void acked(consumer *c, uint64_t sseq)
+{
+    if (c->acked)
+        c->acked(c->acked_arg, c, sseq);
 }
 
 void consumer_get_state(consumer *c, stream *s, consumer_info_state *out)
@@ -465,13 +313,23 @@ void consumer_get_state(consumer *c, stream *s, consumer_info_state *out)
     for (size_t i = 0; i < c->np; i++)
         if (c->p[i].dc > 1)
             out->num_redelivered++;
-    out->num_pending = count_pending(c, s);
+    out->num_pending = num_pending(c, s);
 }
 
 static bool at_max_ack_pending(const consumer *c)
 {
     return c->cfg.ack_policy != CONSUMER_ACK_NONE && c->cfg.max_ack_pending > 0 &&
            c->np >= (uint64_t)c->cfg.max_ack_pending;
+}
+
+/* How long the dc-th delivery of a message waits for its ack: backoff[dc-1] (the last one
+ * repeating) when there is a backoff, else ack_wait. */
+static int64_t ack_wait_for(const consumer *c, uint64_t dc)
+{
+    if (c->cfg.nbackoff == 0)
+        return c->cfg.ack_wait_ns;
+    size_t i = dc > 0 ? (size_t)(dc - 1) : 0;
+    return c->cfg.backoff_ns[i < c->cfg.nbackoff ? i : c->cfg.nbackoff - 1];
 }
 
 static void update_floor(consumer *c);
@@ -490,12 +348,28 @@ bool consumer_has_next(consumer *c, stream *s)
         return true;
     if (at_max_ack_pending(c))
         return false;
-    return count_pending(c, s) > 0;
+    return num_pending(c, s) > 0;
+}
+
+bool consumer_is_paused(const consumer *c, int64_t now_ns)
+{
+    return c->cfg.pause_until_ns > now_ns;
+}
+
+void consumer_set_pause(consumer *c, int64_t until_ns)
+{
+    c->cfg.pause_until_ns = until_ns;
 }
 
 int consumer_next(consumer *c, stream *s, int64_t now_ns, consumer_delivery *out)
 {
     return consumer_next_if(c, s, now_ns, NULL, NULL, out);
+}
+
+static void drop_pending(consumer *c, size_t i)
+{
+    memmove(&c->p[i], &c->p[i + 1], (c->np - i - 1) * sizeof *c->p);
+    c->np--;
 }
 
 int consumer_next_if(consumer *c, stream *s, int64_t now_ns,
@@ -509,15 +383,13 @@ int consumer_next_if(consumer *c, stream *s, int64_t now_ns,
         if ((c->cfg.max_deliver > 0 && p->dc >= (uint64_t)c->cfg.max_deliver) ||
             stream_get(s, p->sseq, &out->msg, &e) < 0) {
             /* delivered max_deliver times (a nak), or gone from the stream: dropped */
-            size_t i = (size_t)(p - c->p);
-            memmove(&c->p[i], &c->p[i + 1], (c->np - i - 1) * sizeof *p);
-            c->np--;
+            drop_pending(c, (size_t)(p - c->p));
             update_floor(c);
             return consumer_next_if(c, s, now_ns, fits, arg, out);
         }
         out->delivery_count = p->dc + 1;
         out->consumer_seq = c->dseq + 1;
-        out->pending = count_pending(c, s);
+        out->pending = num_pending(c, s);
         if (fits && !fits(out, arg)) {
             stream_msg_free(&out->msg);
             return 2;
@@ -525,11 +397,8 @@ int consumer_next_if(consumer *c, stream *s, int64_t now_ns,
         p->dc++;
         p->cseq = ++c->dseq;
         p->ts_ns = now_ns;
-        p->due_ns = now_ns + c->cfg.ack_wait_ns;
+        p->due_ns = now_ns + ack_wait_for(c, p->dc);
         p->queued = false;
-        out->delivery_count = p->dc;
-        out->consumer_seq = p->cseq;
-        out->pending = count_pending(c, s);
         c->last_active_ns = now_ns;
         return 1;
     }
@@ -548,33 +417,19 @@ int consumer_next_if(consumer *c, stream *s, int64_t now_ns,
             else if (c->cfg.ack_policy == CONSUMER_ACK_NONE)
                 c->floor_sseq = c->sseq;
         }
+        if (!c->npc_stale)
+            c->npc = 0;
         return 0;
     }
-    if (fits) {
-        uint64_t was = c->next_sseq;
-        c->next_sseq = out->msg.seq + 1;
-        out->delivery_count = 1;
-        out->consumer_seq = c->dseq + 1;
-        out->pending = count_pending(c, s);
-        c->next_sseq = was;
-        if (!fits(out, arg)) {
-            stream_msg_free(&out->msg);
-            return 2;
-        }
-    }
-    c->next_sseq = out->msg.seq + 1;
-    c->sseq = out->msg.seq;
-    c->dseq++;
-    c->last_active_ns = now_ns;
+    uint64_t left = num_pending(c, s);
     out->delivery_count = 1;
-    out->consumer_seq = c->dseq;
-    out->pending = count_pending(c, s);
-    if (c->cfg.ack_policy == CONSUMER_ACK_NONE) {
-        c->floor_cseq = c->dseq;
-        c->floor_sseq = c->sseq;
-        return 1;
+    out->consumer_seq = c->dseq + 1;
+    out->pending = left > 0 ? left - 1 : 0;
+    if (fits && !fits(out, arg)) {
+        stream_msg_free(&out->msg);
+        return 2;
     }
-    if (c->np == c->pcap) {
+    if (c->cfg.ack_policy != CONSUMER_ACK_NONE && c->np == c->pcap) {
         size_t cap = c->pcap ? c->pcap * 2 : 64;
         pending *n = realloc(c->p, cap * sizeof *n);
         if (!n) {
@@ -584,8 +439,19 @@ int consumer_next_if(consumer *c, stream *s, int64_t now_ns,
         c->p = n;
         c->pcap = cap;
     }
+    c->next_sseq = out->msg.seq + 1;
+    c->sseq = out->msg.seq;
+    c->dseq++;
+    c->npc = (int64_t)out->pending;
+    c->last_active_ns = now_ns;
+    if (c->cfg.ack_policy == CONSUMER_ACK_NONE) {
+        c->floor_cseq = c->dseq;
+        c->floor_sseq = c->sseq;
+        acked(c, out->msg.seq);
+        return 1;
+    }
     c->p[c->np++] = (pending){.sseq = out->msg.seq, .cseq = c->dseq, .dc = 1, .ts_ns = now_ns,
-                              .due_ns = now_ns + c->cfg.ack_wait_ns};
+                              .due_ns = now_ns + ack_wait_for(c, 1)};
     return 1;
 }
 
@@ -631,6 +497,8 @@ bool consumer_ack(consumer *c, consumer_ack_kind kind, uint64_t sseq, int64_t de
             i++;
         if (i == 0)
             return false;
+        for (size_t k = 0; k < i; k++)
+            acked(c, c->p[k].sseq);
         memmove(c->p, c->p + i, (c->np - i) * sizeof *c->p);
         c->np -= i;
         update_floor(c);
@@ -641,9 +509,9 @@ bool consumer_ack(consumer *c, consumer_ack_kind kind, uint64_t sseq, int64_t de
     switch (kind) {
     case CONSUMER_ACK_OK:
     case CONSUMER_ACK_TERM:
-        memmove(&c->p[i], &c->p[i + 1], (c->np - i - 1) * sizeof *p);
-        c->np--;
+        drop_pending(c, i);
         update_floor(c);
+        acked(c, sseq);
         return true;
     case CONSUMER_ACK_NAK:
         if (delay_ns > 0) {
@@ -654,7 +522,7 @@ bool consumer_ack(consumer *c, consumer_ack_kind kind, uint64_t sseq, int64_t de
         }
         return true;
     case CONSUMER_ACK_WPI:
-        p->due_ns = now_ns + c->cfg.ack_wait_ns;
+        p->due_ns = now_ns + ack_wait_for(c, p->dc);
         return true;
     }
     return false;
@@ -669,8 +537,7 @@ size_t consumer_check_ack_wait(consumer *c, int64_t now_ns)
             if (c->cfg.max_deliver > 0 && p->dc >= (uint64_t)c->cfg.max_deliver) {
                 /* delivered max_deliver times: it stays unacked but is never sent again;
                  * nats-server then drops it from the pending set */
-                memmove(p, p + 1, (c->np - i - 1) * sizeof *p);
-                c->np--;
+                drop_pending(c, i);
                 update_floor(c);
                 due++;
                 continue;
@@ -703,13 +570,63 @@ bool consumer_stream_purged(consumer *c, stream *s)
             i++;
             continue;
         }
-        memmove(&c->p[i], &c->p[i + 1], (c->np - i - 1) * sizeof *c->p);
-        c->np--;
+        drop_pending(c, i);
         changed = true;
     }
-    if (changed)
+    if (changed) {
         update_floor(c);
+        c->npc_stale = true;
+    }
     return changed;
+}
+
+void consumer_on_stream_event(consumer *c, stream_event ev, uint64_t seq, const char *subject,
+                              size_t subject_len)
+{
+    if (ev == STREAM_EV_RESET) {
+        c->npc_stale = true;
+        return;
+    }
+    if (c->npc_stale || seq < c->next_sseq || !matches(c, subject, subject_len))
+        return;
+    if (c->nlps && seq <= c->lps_end && !lps_has(c, seq))
+        return; /* not a last-per-subject message: never to be delivered */
+    if (ev == STREAM_EV_APPEND)
+        c->npc++;
+    else if (c->npc > 0)
+        c->npc--;
+}
+
+bool consumer_wants(const consumer *c, uint64_t seq, const char *subject, size_t subject_len)
+{
+    if (seq >= c->next_sseq) {
+        if (!matches(c, subject, subject_len))
+            return false;
+        return !(c->nlps && seq <= c->lps_end && !lps_has(c, seq));
+    }
+    size_t i;
+    return find((consumer *)c, seq, &i) != NULL;
+}
+
+int consumer_update(consumer *c, consumer_config *cfg, jserr *err)
+{
+    if (consumer_config_check_update(&c->cfg, cfg, err) < 0)
+        return -1;
+    bool refilter = false;
+    const char *const *fa, *const *fb;
+    size_t na = filters(c, &fa);
+    consumer tmp = {.cfg = *cfg};
+    size_t nb = filters(&tmp, &fb);
+    if (na != nb)
+        refilter = true;
+    for (size_t i = 0; i < na && !refilter; i++)
+        refilter = strcmp(fa[i], fb[i]) != 0;
+    consumer_config_free(&c->cfg);
+    c->cfg = *cfg;
+    memset(cfg, 0, sizeof *cfg);
+    if (refilter)
+        c->npc_stale = true; /* recounted against the stream at the next use */
+    return 0;
 }
 
 /* ---------------- persistence ---------------- */
@@ -732,6 +649,13 @@ json_t *consumer_state_to_json(const consumer *c)
                                            (json_int_t)p->due_ns));
     }
     json_object_set_new(j, "pending", a);
+    if (lps_active(c)) {
+        json_t *l = json_array();
+        for (size_t i = c->lps_i; i < c->nlps; i++)
+            json_array_append_new(l, json_integer((json_int_t)c->lps[i]));
+        json_object_set_new(j, "lps", l);
+        json_object_set_new(j, "lps_end", json_integer((json_int_t)c->lps_end));
+    }
     return j;
 }
 
@@ -770,12 +694,27 @@ consumer *consumer_restore(consumer_config *cfg, const json_t *state)
         c->p[c->np++] = (pending){.sseq = (uint64_t)v[0], .cseq = (uint64_t)v[1],
                                   .dc = (uint64_t)v[2], .ts_ns = v[3], .due_ns = v[4]};
     }
+    const json_t *l = json_object_get(state, "lps");
+    if (json_is_array(l) && json_array_size(l) > 0) {
+        size_t k = json_array_size(l);
+        if (!u64_of(state, "lps_end", &c->lps_end) || !(c->lps = calloc(k, sizeof *c->lps)))
+            goto bad;
+        for (size_t i = 0; i < k; i++) {
+            const json_t *v = json_array_get(l, i);
+            if (!json_is_integer(v))
+                goto bad;
+            c->lps[c->nlps++] = (uint64_t)json_integer_value(v);
+        }
+    }
+    c->npc_stale = true;
     c->cfg = *cfg;
     memset(cfg, 0, sizeof *cfg);
     return c;
 bad:
-    if (c)
+    if (c) {
         free(c->p);
+        free(c->lps);
+    }
     free(c);
     consumer_config_free(cfg);
     return NULL;

@@ -1,15 +1,15 @@
 /*
  * consumer.h — a JetStream consumer's configuration and delivery state, without sockets: the
- * ConsumerConfig JSON with nats-server's names and defaults, which stream message to hand out
- * next (redeliveries first, then new ones past the delivered sequence), the pending-ack set
- * with delivery counts, acks (+ACK, -NAK with delay, +WPI, +TERM; ack policies none, all,
- * explicit), ack_wait expiry and max_deliver.
+ * ConsumerConfig JSON with nats-server's names, defaults and checks (push and pull), which
+ * stream message to hand out next (redeliveries first, then new ones; deliver policies all,
+ * last, new, by_start_sequence, by_start_time, last_per_subject), the pending-ack set with
+ * delivery counts, acks (+ACK, -NAK with delay, +WPI, +TERM; ack policies none, all, explicit),
+ * ack_wait with backoff, max_deliver, pause_until, and an exact num_pending kept up to date
+ * from the stream's events (consumer_on_stream_event) instead of being recounted.
  *
- * Not done yet (refused at creation with a JetStream error): push consumers (deliver_subject),
- * deliver policies by_start_time and last_per_subject, replay original, backoff, rate limits,
- * heartbeats, flow control, headers_only. State is in memory; consumer_state_to_json and
- * consumer_restore are what a durable consumer's persistence (server/jsconsumer.c,
- * stream/consumer_store.h) writes and reads.
+ * Delivery itself (sockets, flow control, heartbeats, rate limits, replay pacing) is the
+ * server's (server/jsconsumer.c). consumer_state_to_json and consumer_restore are what a
+ * durable consumer's persistence writes and reads.
  *
  * Ownership: a consumer owns its config's strings; the stream is passed to each call (a
  * consumer never keeps a stream pointer, so a deleted stream cannot leave it dangling).
@@ -31,7 +31,14 @@ typedef enum {
     CONSUMER_DELIVER_LAST,
     CONSUMER_DELIVER_NEW,
     CONSUMER_DELIVER_BY_START_SEQ,
+    CONSUMER_DELIVER_BY_START_TIME,
+    CONSUMER_DELIVER_LAST_PER_SUBJECT,
 } consumer_deliver_policy;
+
+typedef enum {
+    CONSUMER_REPLAY_INSTANT,
+    CONSUMER_REPLAY_ORIGINAL,
+} consumer_replay_policy;
 
 typedef enum {
     CONSUMER_ACK_NONE,
@@ -55,7 +62,31 @@ typedef struct consumer_config {
     int64_t max_waiting;         /* default 512 */
     int64_t inactive_threshold_ns;
     json_t *metadata;            /* object of strings, or NULL */
+    int64_t opt_start_time_ns;   /* with has_opt_start_time */
+    bool has_opt_start_time;
+    consumer_replay_policy replay_policy;
+    int64_t *backoff_ns;         /* backoff (nbackoff): ack_wait of the n-th delivery */
+    size_t nbackoff;
+    uint64_t rate_limit_bps;     /* push only: bits per second, 0 = unlimited */
+    char *sample_freq;           /* kept and shown; weir sends no ack samples */
+    char *deliver_subject;       /* push consumers: where messages go; NULL for pull */
+    char *deliver_group;         /* push consumers: the queue group that receives them */
+    bool flow_control;           /* push only */
+    bool headers_only;
+    bool mem_storage;            /* accepted and shown; state is kept like any other */
+    int64_t idle_heartbeat_ns;   /* push only */
+    int64_t max_batch;           /* pull only: limits on requests, 0 = none */
+    int64_t max_expires_ns;
+    int64_t max_bytes;
+    int64_t pause_until_ns;      /* deliveries stop until then; 0 = not paused */
 } consumer_config;
+
+static inline bool consumer_config_is_push(const consumer_config *c)
+{
+    return c->deliver_subject != NULL;
+}
+
+typedef struct consumer consumer;
 
 /* Decodes a ConsumerConfig object and applies nats-server's defaults. Returns 0, or -1 with
  * nats-server's error (or a "not supported by weir" JSERR_CONSUMER_CREATE for what is not
@@ -64,8 +95,19 @@ int consumer_config_from_json(const json_t *j, consumer_config *out, jserr *err)
 /* The config as nats-server writes it (new reference). */
 json_t *consumer_config_to_json(const consumer_config *c);
 void consumer_config_free(consumer_config *c);
-
-typedef struct consumer consumer;
+/* The checks that depend on the stream: a deliver subject the stream would capture (a cycle),
+ * workqueue rules for pull consumers. 0 or -1 with err. */
+int consumer_config_check_stream(const consumer_config *c, const stream_config *sc, jserr *err);
+/* nats-server's checkNewConsumerConfig: 0 when cfg may replace old, else -1 with the reason
+ * ("ack policy can not be updated", ...). */
+int consumer_config_check_update(const consumer_config *old, const consumer_config *cfg,
+                                 jserr *err);
+/* Replaces the config of a consumer by cfg when only what nats-server lets change differs
+ * (description, ack_wait, max_deliver, backoff, max_ack_pending, filters, headers_only,
+ * rate limit, deliver subject, inactive_threshold, metadata, request limits, pause_until).
+ * Returns 0 (cfg taken, zeroed), or -1 with nats-server's reason (cfg left to the caller).
+ * New filters make num_pending recounted at its next use. */
+int consumer_update(consumer *c, consumer_config *cfg, jserr *err);
 
 /* A new consumer on stream s taking ownership of *cfg (zeroed). Its starting point follows
  * the deliver policy against the stream's current state. NULL when out of memory. */
@@ -107,6 +149,23 @@ int consumer_next_if(consumer *c, stream *s, int64_t now_ns,
                      consumer_delivery *out);
 /* True when consumer_next would have something (cheap test used before queueing waits). */
 bool consumer_has_next(consumer *c, stream *s);
+/* True while pause_until lies ahead of now_ns. */
+bool consumer_is_paused(const consumer *c, int64_t now_ns);
+/* Sets pause_until (0 resumes). */
+void consumer_set_pause(consumer *c, int64_t until_ns);
+
+/* Called with each stream sequence the consumer is done with: acked (+ACK, +TERM, everything
+ * up to the acked one with ack policy all) or, with ack policy none, delivered. Interest and
+ * workqueue retention hang off this. */
+typedef void (*consumer_acked_fn)(void *arg, consumer *c, uint64_t sseq);
+void consumer_set_ack_hook(consumer *c, consumer_acked_fn fn, void *arg);
+/* True while the consumer still has to deliver or see an ack for the message seq on subject:
+ * it lies ahead of the consumer (and matches its filters) or waits for its ack. */
+bool consumer_wants(const consumer *c, uint64_t seq, const char *subject, size_t subject_len);
+
+/* Keeps num_pending exact: an event of the consumer's stream (see stream.h). */
+void consumer_on_stream_event(consumer *c, stream_event ev, uint64_t seq, const char *subject,
+                              size_t subject_len);
 
 typedef enum {
     CONSUMER_ACK_OK,    /* +ACK (or an empty ack) */
@@ -119,8 +178,9 @@ typedef enum {
 bool consumer_ack(consumer *c, consumer_ack_kind kind, uint64_t sseq, int64_t delay_ns,
                   int64_t now_ns);
 
-/* Moves pending messages whose ack_wait (or nak delay) elapsed to the redelivery queue, and
- * drops those that reached max_deliver. Returns the number that became due or were dropped. */
+/* Moves pending messages whose ack_wait (backoff, nak delay) elapsed to the redelivery queue,
+ * and drops those that reached max_deliver. Returns the number that became due or were
+ * dropped. */
 size_t consumer_check_ack_wait(consumer *c, int64_t now_ns);
 
 /* After a purge removed messages from s: drops pending deliveries of messages that are gone and

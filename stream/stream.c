@@ -302,6 +302,7 @@ subj_entry *stream_store_record(stream *s, uint64_t seq, const record_view *r)
     uint64_t size = stream_msg_size(s, r->subject_len, r->hdr_len, r->data_len);
     subj_entry *e = stream_account_add(s, seq, r->subject, r->subject_len, size, r->ts_ns);
     pending_push(s, seq, e, size, r->ts_ns);
+    stream_notify(s, STREAM_EV_APPEND, seq, r->subject, r->subject_len);
     return e;
 }
 
@@ -313,6 +314,7 @@ static void account_remove(stream *s, uint64_t seq, subj_entry *e, uint64_t size
     s->state.bytes -= size;
     if (!e)
         return;
+    stream_notify(s, STREAM_EV_REMOVE, seq, e->subject, e->subject_len);
     e->count--;
     if (e->count == 0) {
         free(e->seqs);
@@ -448,8 +450,21 @@ int stream_remove_seq(stream *s, uint64_t seq)
     return 0;
 }
 
+void stream_notify(stream *s, stream_event ev, uint64_t seq, const char *subject, size_t len)
+{
+    if (s->st->listener)
+        s->st->listener(s->st->listener_arg, s, ev, seq, subject, len);
+}
+
+void store_set_listener(store *st, stream_listener_fn fn, void *arg)
+{
+    st->listener = fn;
+    st->listener_arg = arg;
+}
+
 void stream_reset_index(stream *s)
 {
+    stream_notify(s, STREAM_EV_RESET, 0, NULL, 0);
     subjects_clear(s);
     s->state.msgs = 0;
     s->state.bytes = 0;

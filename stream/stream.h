@@ -135,12 +135,32 @@ void stream_subject_totals(stream *s, const char *filter,
                            void (*fn)(const char *subject, size_t len, uint64_t count, void *arg),
                            void *arg);
 
+/* The last sequence of every subject matching filter (NULL or ">" = all), ascending, in a new
+ * array *out (free it; NULL when there are none). Returns the count, or -1 out of memory.
+ * This is what deliver policy last_per_subject and KV keys/watch start from. */
+long stream_last_seqs(stream *s, const char *filter, uint64_t **out);
+
+/* What happened to a stream, told to its listener (the server's consumers): a message was
+ * appended (in the pending batch; durable after the next store_commit) or removed (by any path:
+ * limits, expiry, delete, purge), or the whole index was rebuilt (STREAM_EV_RESET: counts
+ * derived from the stream must be recomputed; seq and subject are then 0/NULL). */
+typedef enum { STREAM_EV_APPEND, STREAM_EV_REMOVE, STREAM_EV_RESET } stream_event;
+typedef void (*stream_listener_fn)(void *arg, stream *s, stream_event ev, uint64_t seq,
+                                   const char *subject, size_t subject_len);
+/* One listener per store (NULL to remove): it hears every stream's events. */
+void store_set_listener(store *st, stream_listener_fn fn, void *arg);
+
 /* Deletes one message; with erase, the batch is committed and the record's key range compacted
  * so its bytes do not stay in the table files. Returns 0, or -1 with nats-server's error:
  * JSERR_STREAM_SEALED, JSERR_STREAM_MSG_DELETE_FAILED ("message delete not permitted" with
  * deny_delete; for a file stream "no message found" / "stream store EOF" outside first..last),
  * or JSERR_SEQUENCE_NOT_FOUND. */
 int stream_delete_msg(stream *s, uint64_t seq, bool erase, jserr *err);
+
+/* Removes a message because the retention policy no longer needs it (interest: every consumer
+ * acked it; workqueue: its consumer did), which deny_delete and seal do not forbid. 0, or -1
+ * when it is not there (or the store failed). */
+int stream_retire_msg(stream *s, uint64_t seq);
 
 typedef struct stream_purge_req {
     const char *filter; /* NULL = all subjects */

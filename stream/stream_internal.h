@@ -63,6 +63,8 @@ struct store {
     char *werr; /* the first failed write: every later write fails with it (state and disk may
                    differ after it, so nothing more may be acknowledged) */
     seal_key *master; /* encryption at rest: the master key, or NULL (see stream_crypt.c) */
+    stream_listener_fn listener; /* store_set_listener */
+    void *listener_arg;
 };
 
 typedef struct subj_entry {
@@ -160,6 +162,8 @@ int store_set_werr(store *st, const char *why);
 int store_check_werr(store *st, jserr *err);
 
 /* ---- stream.c ---- */
+/* Tells the store's listener (if any) about one event of s. */
+void stream_notify(stream *s, stream_event ev, uint64_t seq, const char *subject, size_t len);
 stream *stream_new(store *st, store_db *db, rocksdb_column_family_handle_t *cf, const char *cf_name,
                    const stream_config *cfg);
 void stream_free(stream *s);

@@ -73,6 +73,14 @@ int stream_delete_msg(stream *s, uint64_t seq, bool erase, jserr *err)
     return 0;
 }
 
+int stream_retire_msg(stream *s, uint64_t seq)
+{
+    if (s->st->werr || stream_remove_seq(s, seq) < 0)
+        return -1;
+    stream_save_seq_state(s);
+    return 0;
+}
+
 static int commit_now(stream *s, char *why, size_t whylen)
 {
     return store_commit(s->st, why, whylen);

@@ -306,6 +306,53 @@ int stream_get_last(stream *s, const char *subject, stream_msg *out, jserr *err)
     return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+long stream_last_seqs(stream *s, const char *filter, uint64_t **out)
+{
+    *out = NULL;
+    bool all = filter_is_all(filter);
+    size_t flen = all ? 0 : strlen(filter);
+    if (!all && !subject_has_wildcard(filter, flen)) {
+        subj_entry *e = strmap_get(&s->subjects, filter, flen);
+        uint64_t l = e ? stream_subject_last(s, e) : 0;
+        if (!l)
+            return 0;
+        if (!(*out = malloc(sizeof **out)))
+            return -1;
+        **out = l;
+        return 1;
+    }
+    size_t n = 0, cap = 0;
+    uint64_t *v = NULL;
+    for (size_t i = 0; i < s->subjects.cap; i++) {
+        strmap_entry *me = &s->subjects.slots[i];
+        if (!me->key || (!all && !subject_matches(filter, flen, me->key, me->klen)))
+            continue;
+        uint64_t l = stream_subject_last(s, me->value);
+        if (!l)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            uint64_t *nv = realloc(v, cap * sizeof *nv);
+            if (!nv) {
+                free(v);
+                return -1;
+            }
+            v = nv;
+        }
+        v[n++] = l;
+    }
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_u64);
+    *out = v;
+    return (long)n;
+}
+
 uint64_t stream_seq_for_time(stream *s, int64_t ts_ns)
 {
     /* timestamps grow with sequences: binary search over the sequence range */

@@ -108,9 +108,31 @@ static void test_config_defaults_and_refusals(void)
     CHECK(parse("{\"filter_subjects\":[\"a.>\",\"a.b\"]}", &c, &e) < 0 && e.err_code == 10138);
     CHECK(parse("{\"deliver_policy\":\"by_start_sequence\"}", &c, &e) < 0 &&
           e.err_code == 10094);
-    CHECK(parse("{\"deliver_subject\":\"x\"}", &c, &e) < 0 && e.err_code == 10012 &&
-          strstr(e.description, "not supported"));
-    CHECK(parse("{\"deliver_policy\":\"by_start_time\"}", &c, &e) < 0 && e.err_code == 10012);
+    CHECK(parse("{\"deliver_subject\":\"x\"}", &c, &e) == 0 && c.max_waiting == 0 &&
+          consumer_config_is_push(&c));
+    consumer_config_free(&c);
+    CHECK(parse("{\"deliver_subject\":\"x.*\"}", &c, &e) < 0 && e.err_code == 10079);
+    CHECK(parse("{\"deliver_subject\":\"x\",\"max_waiting\":3}", &c, &e) < 0 &&
+          e.err_code == 10080);
+    CHECK(parse("{\"deliver_subject\":\"x\",\"idle_heartbeat\":1000}", &c, &e) < 0 &&
+          e.err_code == 10083);
+    CHECK(parse("{\"deliver_subject\":\"x\",\"flow_control\":true}", &c, &e) < 0 &&
+          e.err_code == 10108);
+    CHECK(parse("{\"idle_heartbeat\":1000000000}", &c, &e) < 0 && e.err_code == 10088);
+    CHECK(parse("{\"flow_control\":true}", &c, &e) < 0 && e.err_code == 10089);
+    CHECK(parse("{\"rate_limit_bps\":100}", &c, &e) < 0 && e.err_code == 10086);
+    CHECK(parse("{\"deliver_policy\":\"by_start_time\"}", &c, &e) < 0 && e.err_code == 10094 &&
+          !strcmp(e.description, "consumer delivery policy is deliver by start time, but "
+                                 "optional start time is not set"));
+    CHECK(parse("{\"deliver_policy\":\"last_per_subject\"}", &c, &e) < 0 &&
+          e.err_code == 10094);
+    CHECK(parse("{\"backoff\":[1000,-1]}", &c, &e) < 0 && e.err_code == 10184);
+    CHECK(parse("{\"backoff\":[1000,2000,3000],\"max_deliver\":2}", &c, &e) < 0 &&
+          e.err_code == 10116);
+    CHECK(parse("{\"ack_policy\":\"explicit\",\"backoff\":[1000,2000]}", &c, &e) == 0 &&
+          c.ack_wait_ns == 1000 && c.nbackoff == 2);
+    consumer_config_free(&c);
+    CHECK(parse("{\"replay_policy\":\"later\"}", &c, &e) < 0 && e.err_code == 10182);
     CHECK(parse("{\"ack_policy\":\"sometimes\"}", &c, &e) < 0 && e.err_code == 10181);
     CHECK(parse("{\"ack_wait\":\"1s\"}", &c, &e) < 0 && e.err_code == 10025);
 }
