@@ -1,8 +1,9 @@
 /*
  * test_consumer.c — stream/consumer.c without sockets: ConsumerConfig defaults and refusals,
  * deliver policies, filters, the pending set under acks (explicit, all, none), nak with and
- * without delay, term, in-progress, ack_wait redelivery with max_deliver, max_ack_pending, and
- * the state's JSON round trip.
+ * without delay, term, in-progress, ack_wait redelivery with max_deliver, max_ack_pending, the
+ * state's JSON round trip, last_per_subject and by_start_time, backoff, num_pending kept from
+ * the stream's events, what an update may change, and what a consumer still wants (retention).
  */
 #include "stream/consumer.h"
 #include "stream/stream.h"
@@ -230,11 +231,183 @@ static void test_ack_all(void)
     fx_end();
 }
 
+/* The store's listener, as the server wires it: events go to the consumers under test. */
+static consumer *LISTENING[4];
+
+static void listener(void *arg, stream *st, stream_event ev, uint64_t seq, const char *subject,
+                     size_t len)
+{
+    (void)arg;
+    (void)st;
+    for (size_t i = 0; i < 4; i++)
+        if (LISTENING[i])
+            consumer_on_stream_event(LISTENING[i], ev, seq, subject, len);
+}
+
+static uint64_t pending_of(consumer *c)
+{
+    consumer_info_state is;
+    consumer_get_state(c, S, &is);
+    return is.num_pending;
+}
+
+static int append(const char *subj, int64_t ts)
+{
+    stream_ack ack;
+    jserr e;
+    return stream_append(S, subj, strlen(subj), NULL, 0, "y", 1, ts, &ack, &e) < 0 ? -1
+                                                                                  : (int)ack.seq;
+}
+
+static void test_last_per_subject_and_start_time(void)
+{
+    fx_begin();
+    store_set_listener(ST, listener, NULL);
+    /* 1 s.a, 2 s.b, 3 s.a, 4 s.b, 5 s.a: the last of s.a is 5, of s.b 4 */
+    consumer *c = mk("{\"durable_name\":\"LPS\",\"deliver_policy\":\"last_per_subject\","
+                     "\"filter_subject\":\"s.*\",\"ack_policy\":\"none\"}");
+    LISTENING[0] = c;
+    CHECK(c && pending_of(c) == 2);
+    CHECK(append("s.c", T0 + 6) == 6);
+    CHECK(pending_of(c) == 3);
+    CHECK(next(c, T0, NULL) == 4 && pending_of(c) == 2);
+    CHECK(next(c, T0, NULL) == 5 && next(c, T0, NULL) == 6 && next(c, T0, NULL) == 0);
+    CHECK(pending_of(c) == 0);
+    /* the state (with what is left of the list) survives a round trip */
+    LISTENING[0] = NULL;
+    consumer_free(c);
+    c = mk("{\"durable_name\":\"LPS2\",\"deliver_policy\":\"last_per_subject\","
+           "\"filter_subject\":\"s.*\",\"ack_policy\":\"explicit\"}");
+    CHECK(c && next(c, T0, NULL) == 4);
+    json_t *st = consumer_state_to_json(c);
+    json_t *cj = consumer_config_to_json(consumer_get_config(c));
+    consumer_config cfg;
+    jserr e;
+    CHECK(consumer_config_from_json(cj, &cfg, &e) == 0);
+    consumer *r = consumer_restore(&cfg, st);
+    CHECK(r && pending_of(r) == 2 && next(r, T0, NULL) == 5 && next(r, T0, NULL) == 6);
+    json_decref(st);
+    json_decref(cj);
+    consumer_free(r);
+    consumer_free(c);
+    /* by_start_time: the first message at or after the time */
+    c = mk("{\"durable_name\":\"T\",\"deliver_policy\":\"by_start_time\","
+           "\"opt_start_time\":\"2023-11-14T22:13:20.000000003Z\"}");
+    CHECK(c && pending_of(c) == 4 && next(c, T0, NULL) == 3);
+    json_t *j = consumer_config_to_json(consumer_get_config(c));
+    CHECK(!strcmp(json_string_value(json_object_get(j, "opt_start_time")),
+                  "2023-11-14T22:13:20.000000003Z"));
+    json_decref(j);
+    consumer_free(c);
+    fx_end();
+}
+
+static void test_num_pending_follows_events(void)
+{
+    fx_begin();
+    store_set_listener(ST, listener, NULL);
+    consumer *a = mk("{\"durable_name\":\"A\",\"filter_subject\":\"s.a\","
+                     "\"ack_policy\":\"explicit\"}");
+    consumer *all = mk("{\"durable_name\":\"ALL\",\"ack_policy\":\"explicit\"}");
+    LISTENING[0] = a;
+    LISTENING[1] = all;
+    CHECK(pending_of(a) == 3 && pending_of(all) == 5);
+    CHECK(next(a, T0, NULL) == 1 && pending_of(a) == 2);
+    CHECK(append("s.a", T0 + 6) == 6 && append("s.b", T0 + 7) == 7);
+    CHECK(pending_of(a) == 3 && pending_of(all) == 7);
+    jserr e;
+    CHECK(stream_delete_msg(S, 3, false, &e) == 0); /* ahead of both */
+    CHECK(stream_delete_msg(S, 1, false, &e) == 0); /* behind a, ahead of all */
+    CHECK(pending_of(a) == 2 && pending_of(all) == 5);
+    /* what a recount finds agrees with what the events kept */
+    consumer_config cfg;
+    json_t *cj = consumer_config_to_json(consumer_get_config(a));
+    json_t *st = consumer_state_to_json(a);
+    CHECK(consumer_config_from_json(cj, &cfg, &e) == 0);
+    consumer *r = consumer_restore(&cfg, st);
+    CHECK(r && pending_of(r) == 2);
+    consumer_free(r);
+    json_decref(cj);
+    json_decref(st);
+    /* a purge rebuilds: counts are taken again */
+    stream_purge_req req = {0};
+    uint64_t purged;
+    CHECK(stream_purge(S, &req, &purged, &e) == 0);
+    CHECK(pending_of(a) == 0 && pending_of(all) == 0);
+    CHECK(append("s.a", T0 + 8) == 8 && pending_of(a) == 1 && pending_of(all) == 1);
+    /* what it still wants: messages ahead matching its filter, and those waiting for acks */
+    CHECK(consumer_wants(a, 8, "s.a", 3) && !consumer_wants(a, 8, "s.b", 3));
+    CHECK(next(a, T0, NULL) == 8 && consumer_wants(a, 8, "s.a", 3));
+    CHECK(consumer_ack(a, CONSUMER_ACK_OK, 8, 0, T0) && !consumer_wants(a, 8, "s.a", 3));
+    LISTENING[0] = LISTENING[1] = NULL;
+    consumer_free(a);
+    consumer_free(all);
+    fx_end();
+}
+
+static void test_backoff_and_pause(void)
+{
+    fx_begin();
+    consumer *c = mk("{\"durable_name\":\"B\",\"ack_policy\":\"explicit\","
+                     "\"backoff\":[1000000000,3000000000],\"max_deliver\":4,"
+                     "\"filter_subject\":\"s.b\"}");
+    uint64_t dc;
+    CHECK(c && next(c, T0, &dc) == 2 && dc == 1);
+    CHECK(consumer_check_ack_wait(c, T0 + SEC - 1) == 0 && consumer_check_ack_wait(c, T0 + SEC));
+    CHECK(next(c, T0 + SEC, &dc) == 2 && dc == 2);
+    /* the second wait is backoff[1], and the last value repeats */
+    CHECK(consumer_check_ack_wait(c, T0 + 4 * SEC - 1) == 0);
+    CHECK(consumer_check_ack_wait(c, T0 + 4 * SEC) == 1 && next(c, T0 + 4 * SEC, &dc) == 2);
+    CHECK(dc == 3 && consumer_check_ack_wait(c, T0 + 7 * SEC) == 1);
+    CHECK(!consumer_is_paused(c, T0));
+    consumer_set_pause(c, T0 + 10 * SEC);
+    CHECK(consumer_is_paused(c, T0 + 9 * SEC) && !consumer_is_paused(c, T0 + 10 * SEC));
+    json_t *j = consumer_config_to_json(consumer_get_config(c));
+    CHECK(json_is_string(json_object_get(j, "pause_until")));
+    json_decref(j);
+    consumer_free(c);
+    fx_end();
+}
+
+static void test_update_rules(void)
+{
+    fx_begin();
+    store_set_listener(ST, listener, NULL);
+    consumer *c = mk("{\"durable_name\":\"U\",\"ack_policy\":\"explicit\","
+                     "\"filter_subject\":\"s.a\"}");
+    LISTENING[0] = c;
+    consumer_config cfg;
+    jserr e;
+    CHECK(c && pending_of(c) == 3);
+    CHECK(parse("{\"durable_name\":\"U\",\"ack_policy\":\"all\",\"filter_subject\":\"s.a\"}",
+                &cfg, &e) == 0);
+    CHECK(consumer_update(c, &cfg, &e) < 0 && e.err_code == 10012 &&
+          !strcmp(e.description, "ack policy can not be updated"));
+    consumer_config_free(&cfg);
+    CHECK(parse("{\"durable_name\":\"U\",\"deliver_policy\":\"new\","
+                "\"ack_policy\":\"explicit\"}", &cfg, &e) == 0);
+    CHECK(consumer_update(c, &cfg, &e) < 0 && !strcmp(e.description,
+                                                      "deliver policy can not be updated"));
+    consumer_config_free(&cfg);
+    CHECK(parse("{\"durable_name\":\"U\",\"ack_policy\":\"explicit\",\"filter_subject\":\"s.b\","
+                "\"description\":\"now b\",\"max_ack_pending\":7}", &cfg, &e) == 0);
+    CHECK(consumer_update(c, &cfg, &e) == 0 && pending_of(c) == 2);
+    CHECK(!strcmp(consumer_get_config(c)->description, "now b") &&
+          consumer_get_config(c)->max_ack_pending == 7 && next(c, T0, NULL) == 2);
+    LISTENING[0] = NULL;
+    consumer_free(c);
+    fx_end();
+}
+
 int main(void)
 {
     RUN(test_config_defaults_and_refusals);
     RUN(test_deliver_policies_and_filters);
     RUN(test_acks_and_redelivery);
     RUN(test_ack_all);
+    RUN(test_last_per_subject_and_start_time);
+    RUN(test_num_pending_follows_events);
+    RUN(test_backoff_and_pause);
+    RUN(test_update_rules);
     TESTLIB_EXIT();
 }
