@@ -41,6 +41,7 @@ struct consumer {
     uint64_t next_sseq;     /* next new stream sequence to consider */
     pending *p;
     size_t np, pcap;
+    size_t nqueued;         /* pending entries with `queued` set */
     int64_t npc;            /* num_pending, valid unless npc_stale */
     bool npc_stale;
     uint64_t *lps;          /* last_per_subject: sequences still to deliver first, ascending */
@@ -334,8 +335,17 @@ static int64_t ack_wait_for(const consumer *c, uint64_t dc)
 
 static void update_floor(consumer *c);
 
+static void set_queued(consumer *c, pending *p, bool q)
+{
+    if (p->queued != q)
+        c->nqueued += q ? 1 : (size_t)-1;
+    p->queued = q;
+}
+
 static pending *first_queued(consumer *c)
 {
+    if (c->nqueued == 0)
+        return NULL;
     for (size_t i = 0; i < c->np; i++)
         if (c->p[i].queued)
             return &c->p[i];
@@ -368,6 +378,7 @@ int consumer_next(consumer *c, stream *s, int64_t now_ns, consumer_delivery *out
 
 static void drop_pending(consumer *c, size_t i)
 {
+    set_queued(c, &c->p[i], false);
     memmove(&c->p[i], &c->p[i + 1], (c->np - i - 1) * sizeof *c->p);
     c->np--;
 }
@@ -398,7 +409,7 @@ int consumer_next_if(consumer *c, stream *s, int64_t now_ns,
         p->cseq = ++c->dseq;
         p->ts_ns = now_ns;
         p->due_ns = now_ns + ack_wait_for(c, p->dc);
-        p->queued = false;
+        set_queued(c, p, false);
         c->last_active_ns = now_ns;
         return 1;
     }
@@ -497,8 +508,10 @@ bool consumer_ack(consumer *c, consumer_ack_kind kind, uint64_t sseq, int64_t de
             i++;
         if (i == 0)
             return false;
-        for (size_t k = 0; k < i; k++)
+        for (size_t k = 0; k < i; k++) {
+            set_queued(c, &c->p[k], false);
             acked(c, c->p[k].sseq);
+        }
         memmove(c->p, c->p + i, (c->np - i) * sizeof *c->p);
         c->np -= i;
         update_floor(c);
@@ -516,9 +529,9 @@ bool consumer_ack(consumer *c, consumer_ack_kind kind, uint64_t sseq, int64_t de
     case CONSUMER_ACK_NAK:
         if (delay_ns > 0) {
             p->due_ns = now_ns + delay_ns;
-            p->queued = false;
+            set_queued(c, p, false);
         } else {
-            p->queued = true;
+            set_queued(c, p, true);
         }
         return true;
     case CONSUMER_ACK_WPI:
@@ -542,7 +555,7 @@ size_t consumer_check_ack_wait(consumer *c, int64_t now_ns)
                 due++;
                 continue;
             }
-            p->queued = true;
+            set_queued(c, p, true);
             due++;
         }
         i++;
