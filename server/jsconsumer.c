@@ -110,7 +110,7 @@ int jsc_add(server *s, const char *stream_name, consumer *c)
     }
     e->c = c;
     e->r = r;
-    e->durable = consumer_get_config(c)->durable_name != NULL;
+    e->stored = !consumer_get_config(c)->mem_storage;
     e->last_request_ms = loop_now_ms(s->loop);
     e->kick = true;
     consumer_set_ack_hook(c, consumer_done_with, e);
@@ -130,7 +130,7 @@ static void remove_at(server *s, size_t i, const char *status, bool forget)
 {
     struct jsconsumers *r = s->jsc;
     entry *e = r->v[i];
-    if (forget && e->durable)
+    if (forget && e->stored)
         store_consumer_delete(s->store, e->stream, consumer_name(e->c));
     jsc_pull_free_waiters(s, e, status);
     jsc_push_stop(s, e);
@@ -186,7 +186,7 @@ void jsc_stream_purged(server *s, const char *stream_name)
     stream *st = store_stream_find(s->store, stream_name);
     for (size_t i = 0; g && st && i < g->n; i++)
         if (consumer_stream_purged(g->v[i]->c, st))
-            g->v[i]->dirty = g->v[i]->durable;
+            g->v[i]->dirty = g->v[i]->stored;
 }
 
 size_t jsc_count(server *s, const char *stream_name)
@@ -237,7 +237,7 @@ void jsc_changed(server *s, const char *stream_name, const char *name)
     entry *e = find_entry(s, stream_name, name);
     if (!e)
         return;
-    e->dirty = e->durable;
+    e->dirty = e->stored;
     e->kick = true;
     e->sub_gen = s->sub_gen - 1; /* the deliver subject may be another one now */
     e->active = false;
@@ -421,7 +421,7 @@ static int save(server *s, entry *e)
 int jsc_save(server *s, const char *stream_name, const char *name)
 {
     entry *e = find_entry(s, stream_name, name);
-    return e && e->durable ? save(s, e) : 0;
+    return e && e->stored ? save(s, e) : 0;
 }
 
 void jsc_before_commit(server *s)
@@ -516,7 +516,7 @@ static void tick_fired(loop_timer *t)
     for (size_t i = 0; i < r->n;) {
         entry *e = r->v[i];
         if (consumer_check_ack_wait(e->c, now_ns) > 0) {
-            e->dirty = e->durable;
+            e->dirty = e->stored;
             e->kick = true;
         }
         if (consumer_config_is_push(consumer_get_config(e->c))) {
@@ -633,7 +633,7 @@ bool jsc_ack(server *s, const nats_op *op)
     size_t len = op->payload.len - op->hdr_len;
     int64_t now = jsc_wall_ns();
     bool next = false;
-    e->dirty = e->durable;
+    e->dirty = e->stored;
     if (len == 0 || starts(p, len, "+ACK")) {
         consumer_ack(e->c, CONSUMER_ACK_OK, sseq, 0, now);
     } else if (starts(p, len, "+NXT")) {

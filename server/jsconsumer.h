@@ -12,8 +12,9 @@
  * the receiving connection has a large backlog, so memory does not grow with the stream.
  *
  * Ownership: the registry owns its consumers (stream/consumer.h); they go with their stream
- * (jsc_stream_deleted) or with jsc_delete. Durable consumers are stored (consumer_store.h) and
- * reloaded by jsc_load.
+ * (jsc_stream_deleted) or with jsc_delete. Consumers are stored (consumer_store.h; durable and
+ * ephemeral alike, but not mem_storage ones, as nats-server recovers them) and reloaded by
+ * jsc_load.
  */
 #ifndef WEIR_JSCONSUMER_H
 #define WEIR_JSCONSUMER_H
@@ -60,15 +61,15 @@ bool jsc_pull_request(server *s, const nats_op *op);
 bool jsc_ack(server *s, const nats_op *op);
 /* A PUB on $JS.FC.>: the answer to a flow control request; true when it named a consumer. */
 bool jsc_flow_control(server *s, const nats_op *op);
-/* Puts a durable consumer's record into the pending batch now (after its creation; the
+/* Puts a consumer's record into the pending batch now (after its creation; the
  * caller commits before it answers). 0 or -1. */
 int jsc_save(server *s, const char *stream_name, const char *name);
-/* Before the group commit: puts the state of every durable consumer that changed. */
+/* Before the group commit: puts the state of every stored consumer that changed. */
 void jsc_before_commit(server *s);
 /* After the group commit (ok: it succeeded): answers the double acks that waited for it, then
  * serves waiting pull requests with what was appended. */
 void jsc_after_commit(server *s, bool ok);
-/* Reloads the durable consumers stored in the store (at start); returns how many exist. */
+/* Reloads the consumers kept in the store (at start); returns how many exist. */
 size_t jsc_load(server *s);
 /* Frees every consumer and the registry (server shutdown). */
 void jsc_free(server *s);

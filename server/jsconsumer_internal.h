@@ -39,7 +39,8 @@ typedef struct entry {
     char *stream;
     consumer *c;
     struct jsconsumers *r;
-    bool durable;
+    bool stored;             /* kept in the store: all but mem_storage consumers (an ephemeral
+                                one too, until its inactive_threshold), as nats-server does */
     bool dirty;              /* durable state changed since it was last put into the batch */
     bool kick;               /* something may be deliverable: serve after the next commit */
     bool more;               /* stopped at JSC_BURST or a full backlog: serve again soon */

@@ -102,7 +102,7 @@ bool jsc_pull_serve(server *s, entry *e)
         }
         int64_t size = jsc_send(s, e, w->reply, &d);
         stream_msg_free(&d.msg);
-        e->dirty = e->durable;
+        e->dirty = e->stored;
         if (w->hb_ms)
             w->next_hb_ms = loop_now_ms(s->loop) + w->hb_ms;
         w->delivered++;

@@ -204,7 +204,7 @@ void jsc_push_serve(server *s, entry *e)
         if (cfg->rate_limit_bps)
             e->tokens -= (double)size;
         stream_msg_free(&d.msg);
-        e->dirty = e->durable;
+        e->dirty = e->stored;
         if (cfg->idle_heartbeat_ns)
             e->next_hb_ms = now_ms + cfg->idle_heartbeat_ns / 1000000;
         account_flow(s, e, size);

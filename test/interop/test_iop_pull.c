@@ -511,6 +511,72 @@ static void durable_resume(void)
     CHECKF(ok, "ack pending %" PRId64 " pending %" PRId64 " floor %" PRId64, v[0], v[1], v[2]);
 }
 
+/* An ephemeral consumer is kept like a durable one (as nats-server recovers it) and comes back
+ * after a restart where it stood; one that nobody uses goes after its inactive_threshold. A
+ * mem_storage consumer (what ordered consumers ask for) is not kept. */
+static void ephemeral_survives_restart(void)
+{
+    CHECK(js);
+    CHECK(add_stream("EPH", "eph.>") == NATS_OK);
+    CHECK(publish_n("eph.a", 4) == NATS_OK);
+    const char *req = "{\"stream_name\":\"EPH\",\"config\":{\"name\":\"e1\","
+                      "\"ack_policy\":\"explicit\",\"inactive_threshold\":3000000000}}";
+    natsMsg *reply = NULL;
+    CHECK(natsConnection_RequestString(&reply, nc, "$JS.API.CONSUMER.CREATE.EPH.e1", req, 2000) ==
+          NATS_OK);
+    CHECKF(strstr(natsMsg_GetData(reply), "\"error\"") == NULL, "%s", natsMsg_GetData(reply));
+    natsMsg_Destroy(reply);
+    req = "{\"stream_name\":\"EPH\",\"config\":{\"name\":\"m1\",\"mem_storage\":true,"
+          "\"ack_policy\":\"none\",\"inactive_threshold\":3000000000}}";
+    CHECK(natsConnection_RequestString(&reply, nc, "$JS.API.CONSUMER.CREATE.EPH.m1", req, 2000) ==
+          NATS_OK);
+    natsMsg_Destroy(reply);
+    /* take two, ack one */
+    natsInbox *inbox = NULL;
+    natsSubscription *sub = NULL;
+    CHECK(natsInbox_Create(&inbox) == NATS_OK);
+    CHECK(natsConnection_SubscribeSync(&sub, nc, inbox) == NATS_OK);
+    CHECK(natsConnection_PublishRequestString(nc, "$JS.API.CONSUMER.MSG.NEXT.EPH.e1", inbox,
+                                              "2") == NATS_OK);
+    natsMsg *m1 = NULL, *m2 = NULL;
+    CHECK(natsSubscription_NextMsg(&m1, sub, 2000) == NATS_OK &&
+          natsSubscription_NextMsg(&m2, sub, 2000) == NATS_OK);
+    CHECK(meta_is(m1, 1, 1, 1, 3));
+    natsMsg *acked = NULL; /* a double ack: answered once the ack is stored */
+    CHECK(natsConnection_RequestString(&acked, nc, natsMsg_GetReply(m1), "+ACK", 2000) ==
+          NATS_OK);
+    natsMsg_Destroy(acked);
+    natsMsg_Destroy(m1);
+    natsMsg_Destroy(m2);
+    natsSubscription_Destroy(sub);
+    natsInbox_Destroy(inbox);
+    jsCtx_Destroy(js);
+    js = NULL;
+    natsConnection_Destroy(nc);
+    nc = NULL;
+    CHECK(h_server_restart(&srv) == 0);
+    CHECK(h_connect(&srv, NULL, &nc, NULL, 0) == NATS_OK);
+    CHECK(natsConnection_JetStream(&js, nc, NULL) == NATS_OK);
+    jsConsumerInfo *ci = NULL;
+    jsErrCode ec = 0;
+    CHECK(js_GetConsumerInfo(&ci, js, "EPH", "e1", NULL, &ec) == NATS_OK);
+    bool ok = ci->Delivered.Stream == 2 && ci->AckFloor.Stream == 1 && ci->NumAckPending == 1 &&
+              ci->NumPending == 2 && ci->Config->Durable == NULL;
+    jsConsumerInfo_Destroy(ci);
+    CHECK(ok);
+    CHECK(js_GetConsumerInfo(&ci, js, "EPH", "m1", NULL, &ec) != NATS_OK &&
+          ec == JSConsumerNotFoundErr);
+    /* nobody comes back for it: gone after its 3 s threshold */
+    int64_t deadline = h_now_ms() + 6000;
+    natsStatus st = NATS_OK;
+    while (h_now_ms() < deadline &&
+           (st = js_GetConsumerInfo(&ci, js, "EPH", "e1", NULL, &ec)) == NATS_OK) {
+        jsConsumerInfo_Destroy(ci);
+        h_sleep_ms(250);
+    }
+    CHECKF(st != NATS_OK && ec == JSConsumerNotFoundErr, "status %d err_code %d", st, (int)ec);
+}
+
 int main(void)
 {
     h_init();
@@ -529,6 +595,7 @@ int main(void)
     RUN(purge_clears_pending);
     RUN(account_counts);
     RUN(durable_resume);
+    RUN(ephemeral_survives_restart);
     jsCtx_Destroy(js);
     natsConnection_Destroy(nc);
     if (testlib_failed_cases)
