@@ -79,11 +79,8 @@ int64_t jsapi_now_ns(void)
 
 struct jsapi *jsapi_state(server *s)
 {
-    if (!s->jsapi) {
+    if (!s->jsapi)
         s->jsapi = calloc(1, sizeof *s->jsapi);
-        if (s->jsapi)
-            strmap_init(&s->jsapi->created);
-    }
     return s->jsapi;
 }
 
@@ -92,43 +89,18 @@ void jsapi_free(server *s)
     struct jsapi *a = s->jsapi;
     if (!a)
         return;
-    for (size_t i = 0; i < a->created.cap; i++)
-        if (a->created.slots[i].key)
-            free(a->created.slots[i].value);
-    strmap_free(&a->created);
     free(a);
     s->jsapi = NULL;
 }
 
-int64_t jsapi_stream_created(server *s, const char *name)
+int64_t jsapi_stream_created(server *s, const stream *st)
 {
-    struct jsapi *a = jsapi_state(s);
-    int64_t *t = a ? strmap_get(&a->created, name, strlen(name)) : NULL;
+    int64_t t = stream_created_ns(st);
     if (t)
-        return *t;
-    /* created before this process started: the store does not record when, so the time the
-     * server started (its uptime back from now) stands in */
+        return t;
+    /* not known (a memory stream after a restart, an older store): the time the server
+     * started (its uptime back from now) stands in */
     return jsapi_now_ns() - (loop_now_ms(s->loop) - s->start_ms) * 1000000LL;
-}
-
-void jsapi_stream_created_set(server *s, const char *name, int64_t ns)
-{
-    struct jsapi *a = jsapi_state(s);
-    if (!a || strmap_get(&a->created, name, strlen(name)))
-        return;
-    int64_t *t = malloc(sizeof *t);
-    if (!t)
-        return;
-    *t = ns;
-    if (strmap_put(&a->created, name, strlen(name), t) < 0)
-        free(t);
-}
-
-void jsapi_stream_created_forget(server *s, const char *name)
-{
-    struct jsapi *a = jsapi_state(s);
-    if (a)
-        free(strmap_remove(&a->created, name, strlen(name)));
 }
 
 int jsapi_commit(jsapi_req *r, jserr *e)

@@ -27,12 +27,10 @@
  * batched / multi-last direct gets weir offers on top of the 2.10 API. */
 #define JSAPI_LEVEL 1
 
-/* The API's state: nats-server's per-account API counters and stream creation times. */
+/* The API's state: nats-server's per-account API counters. */
 struct jsapi {
     uint64_t total;   /* requests answered (api.total of $JS.API.INFO) */
     uint64_t errors;  /* of which with an error (api.errors) */
-    strmap created;   /* stream name → int64_t* creation time (ns), for streams created since
-                         the server started; others report the server's start time */
 };
 
 /* One request. */
@@ -71,9 +69,7 @@ const char *jsapi_token(const jsapi_req *r, int n, char *out, size_t cap);
 /* The API state, created on first use; NULL only when out of memory. */
 struct jsapi *jsapi_state(server *s);
 /* When the stream was created (ns since the epoch). */
-int64_t jsapi_stream_created(server *s, const char *name);
-void jsapi_stream_created_set(server *s, const char *name, int64_t ns);
-void jsapi_stream_created_forget(server *s, const char *name);
+int64_t jsapi_stream_created(server *s, const stream *st);
 /* Wall clock, ns since the epoch. */
 int64_t jsapi_now_ns(void);
 /* Commits the store; on failure fills e (JSERR_STREAM_STORE_FAILED) and returns -1. */

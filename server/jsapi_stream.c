@@ -78,7 +78,7 @@ static json_t *info_json(server *s, stream *st, bool with_cluster, bool details,
 {
     json_t *o = json_object();
     json_object_set_new(o, "config", stream_config_to_json(stream_get_config(st)));
-    json_object_set_new(o, "created", time_json(jsapi_stream_created(s, stream_name(st)), false));
+    json_object_set_new(o, "created", time_json(jsapi_stream_created(s, st), false));
     json_t *state = state_json(st, details, subjects);
     json_object_set_new(state, "consumer_count",
                         json_integer((json_int_t)jsc_count(s, stream_name(st))));
@@ -209,10 +209,8 @@ void jsapi_stream_create(jsapi_req *r)
     bool existed = store_stream_find(r->s->store, cfg.name) != NULL;
     if (store_stream_create(r->s->store, &cfg, &st, &e) < 0)
         goto fail;
-    if (!existed) {
-        jsapi_stream_created_set(r->s, cfg.name, jsapi_now_ns());
+    if (!existed)
         js_streams_changed(r->s);
-    }
     stream_config_free(&cfg);
     if (jsapi_commit(r, &e) < 0) {
         jsapi_fail(r, &e);
@@ -426,7 +424,6 @@ void jsapi_stream_delete(jsapi_req *r)
         jsapi_fail(r, &e);
         return;
     }
-    jsapi_stream_created_forget(r->s, name);
     js_streams_changed(r->s);
     if (jsapi_commit(r, &e) < 0) {
         jsapi_fail(r, &e);

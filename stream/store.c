@@ -538,6 +538,10 @@ int store_stream_create(store *st, const stream_config *cfg, stream **out, jserr
             jserr_set(err, JSERR_STREAM_CREATE, "err", "out of memory", NULL);
         return -1;
     }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    s->created_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    stream_save_seq_state(s); /* written with the definition by the next commit */
     *out = s;
     return 0;
 }

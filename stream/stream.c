@@ -94,6 +94,11 @@ const char *stream_name(const stream *s)
     return s->cfg.name;
 }
 
+int64_t stream_created_ns(const stream *s)
+{
+    return s->created_ns;
+}
+
 const stream_config *stream_get_config(const stream *s)
 {
     return &s->cfg;
@@ -695,9 +700,10 @@ void stream_save_seq_state(stream *s)
         return; /* a memory stream starts afresh with the server */
     char key[300];
     int n = snprintf(key, sizeof key, META_SEQSTATE_PREFIX "%s", s->cfg.name);
-    uint8_t val[24];
-    uint64_t v[3] = {s->state.first_seq, s->state.last_seq, (uint64_t)s->state.last_ts_ns};
-    for (int f = 0; f < 3; f++)
+    uint8_t val[32];
+    uint64_t v[4] = {s->state.first_seq, s->state.last_seq, (uint64_t)s->state.last_ts_ns,
+                     (uint64_t)s->created_ns};
+    for (int f = 0; f < 4; f++)
         for (int i = 0; i < 8; i++)
             val[8 * f + i] = (uint8_t)(v[f] >> (56 - 8 * i));
     /* in the file database's batch, with the records it describes */

@@ -106,6 +106,9 @@ typedef struct stream_ack {
 } stream_ack;
 
 const char *stream_name(const stream *s);
+/* When the stream was created (ns since the epoch); 0 when not known (a memory stream after a
+ * restart, or a store written before creation times were kept). */
+int64_t stream_created_ns(const stream *s);
 const stream_config *stream_get_config(const stream *s);
 void stream_get_state(const stream *s, stream_state *out);
 

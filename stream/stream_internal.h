@@ -36,7 +36,8 @@
 
 /* Meta keys (file database, `meta` column family). */
 #define META_STREAM_PREFIX "stream:"     /* + name: the configuration JSON */
-#define META_SEQSTATE_PREFIX "seqstate:" /* + name: first, last sequence, last timestamp */
+#define META_SEQSTATE_PREFIX "seqstate:" /* + name: first, last sequence, last timestamp,
+                                             creation time (older stores: without it) */
 #define META_KEYCHECK "keycheck"         /* the encryption key's check value (encrypted stores) */
 
 typedef struct store_db {
@@ -121,6 +122,7 @@ struct stream {
     rocksdb_column_family_handle_t *cf;
     char *cf_name;
     stream_config cfg;
+    int64_t created_ns;   /* when it was created (kept in the sequence state), 0 = unknown */
     stream_state state;   /* msgs, bytes, first/last seq and ts (num_* computed on demand) */
     bool first_ts_known;  /* state.first_ts_ns is exact (else read on demand) */
     strmap subjects;      /* subject → subj_entry* */

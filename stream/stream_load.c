@@ -80,7 +80,9 @@ int stream_load(stream *s, int64_t now_ns, char *err, size_t errlen)
         free(last_id_copy);
         return -1;
     }
-    if (val && vlen == 24 && s->cfg.storage == STREAM_STORAGE_FILE) {
+    if (val && vlen == 32)
+        s->created_ns = (int64_t)get_be64(val + 24);
+    if (val && (vlen == 24 || vlen == 32) && s->cfg.storage == STREAM_STORAGE_FILE) {
         uint64_t last = get_be64(val + 8);
         if (last >= s->state.last_seq) {
             s->state.last_seq = last;

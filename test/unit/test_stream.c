@@ -301,8 +301,11 @@ static void test_append_and_read(void)
     CHECK_SUBJ(s, "foo.a", 2);
     CHECK_SUBJ(s, "foo.b", 1);
     CHECK_SUBJ(s, "foo.>", 3);
+    int64_t created = stream_created_ns(s);
+    CHECK(created > 1700000000LL * SEC);
 
     s = reopen("S");
+    CHECK(stream_created_ns(s) == created); /* kept with the sequence state */
     CHECK_STATE(s, 1, 3, 3, bytes, 2, 0);
     CHECK(msg_is(s, 3, "foo.a", "three"));
     CHECK_SUBJ(s, "foo.a", 2);
