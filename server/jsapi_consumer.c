@@ -234,7 +234,9 @@ void jsapi_consumer_create(jsapi_req *r)
     }
     const json_t *sn = json_object_get(req, "stream_name");
     const json_t *act = json_object_get(req, "action");
-    const char *action = json_is_string(act) ? json_string_value(act) : "";
+    char action[16] = ""; /* "", "create" or "update"; the request is freed before its use */
+    if (json_is_string(act))
+        snprintf(action, sizeof action, "%s", json_string_value(act));
     if (json_is_string(sn) && strcmp(json_string_value(sn), sname) != 0) {
         json_decref(req);
         jsapi_fail_id(r, JSERR_STREAM_MISMATCH);
