@@ -81,6 +81,8 @@ void stream_free(stream *s)
     free(s->pend_del);
     if (s->head_it)
         rocksdb_iter_destroy(s->head_it);
+    if (s->read_it)
+        rocksdb_iter_destroy(s->read_it);
     if (s->cf)
         rocksdb_column_family_handle_destroy(s->cf);
     free(s->cf_name);
@@ -187,6 +189,7 @@ static void pend_del_add(stream *s, uint64_t seq)
 void stream_flush_deletes(stream *s)
 {
     uint8_t key[RECORD_KEY_SIZE], end[RECORD_KEY_SIZE];
+    stream_cf_written(s);
     for (size_t i = 0; i < s->npend_del;) {
         size_t j = i + 1;
         while (j < s->npend_del && s->pend_del[j] == s->pend_del[j - 1] + 1)
@@ -216,6 +219,12 @@ void stream_clear_pending(stream *s)
 {
     s->npending = 0;
     s->npend_del = 0;
+    if (s->cf_written && s->read_it) {
+        rocksdb_iter_destroy(s->read_it);
+        s->read_it = NULL;
+        s->read_at = 0;
+    }
+    s->cf_written = false;
     if (s->head_it) {
         rocksdb_iter_destroy(s->head_it);
         s->head_it = NULL;

@@ -83,6 +83,7 @@ void stream_record_put(stream *s, uint64_t seq, const record_view *r)
     }
     uint8_t key[RECORD_KEY_SIZE];
     record_key(seq, key);
+    stream_cf_written(s);
     rocksdb_writebatch_put_cf(s->db->batch, s->cf, (const char *)key, sizeof key,
                               (const char *)val, vlen);
     s->db->pending = true;

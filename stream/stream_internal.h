@@ -142,6 +142,13 @@ struct stream {
      * records committed when it was created (records never change, so that is enough for the
      * live ones it finds); store_commit drops it so it pins no memtable for long. */
     rocksdb_iterator_t *head_it;
+    /* Sequential reads (consumers, scans) reuse one iterator: a fresh RocksDB iterator and its
+     * seek cost more than reading the record. It sees the committed state when it was made, so
+     * it goes at the first commit that wrote this stream's records (cf_written). read_at: the
+     * sequence it is positioned on, 0 = not positioned. */
+    rocksdb_iterator_t *read_it;
+    uint64_t read_at;
+    bool cf_written;
     /* Encryption at rest (stream_crypt.c): the stream's key when the store has one (it seals
      * the definition), and whether records are sealed with it (file storage only). */
     seal_key *seal;
@@ -164,6 +171,11 @@ int store_set_werr(store *st, const char *why);
 int store_check_werr(store *st, jserr *err);
 
 /* ---- stream.c ---- */
+/* Notes that the pending batch writes this stream's records (see read_it). */
+static inline void stream_cf_written(stream *s)
+{
+    s->cf_written = true;
+}
 /* Tells the store's listener (if any) about one event of s. */
 void stream_notify(stream *s, stream_event ev, uint64_t seq, const char *subject, size_t len);
 stream *stream_new(store *st, store_db *db, rocksdb_column_family_handle_t *cf, const char *cf_name,

@@ -93,6 +93,8 @@ static int purge_all(stream *s, uint64_t fseq, uint64_t *purged, char *why, size
     uint8_t from[RECORD_KEY_SIZE];
     const char to[1] = {RECORD_KEY_PREFIX + 1};
     record_key(0, from);
+    stream_cf_written(s);
+    stream_cf_written(s);
     rocksdb_writebatch_delete_range_cf(s->db->batch, s->cf, (const char *)from, sizeof from, to,
                                        sizeof to);
     s->db->pending = true;

@@ -113,15 +113,40 @@ static int db_get(stream *s, uint64_t seq, stream_msg *out)
 
 /* The first committed record at or after seq not deleted in the batch: copied into out when
  * out is not NULL, its sequence and timestamp into *info. 0 or -1 (none). */
-static int db_first_from(stream *s, uint64_t seq, stream_msg *out, msg_info *info)
+/* The stream's read iterator positioned on the first record at or after seq: a few steps
+ * forward when it already sits just before seq (a consumer reading in order), else a seek. */
+static rocksdb_iterator_t *read_iter(stream *s, uint64_t seq)
 {
-    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db->db, s->st->ropts, s->cf);
+    if (!s->read_it) {
+        s->read_it = rocksdb_create_iterator_cf(s->db->db, s->st->ropts, s->cf);
+        s->read_at = 0;
+    }
+    rocksdb_iterator_t *it = s->read_it;
+    if (s->read_at && s->read_at <= seq && seq - s->read_at <= 8 && rocksdb_iter_valid(it)) {
+        for (int steps = 0; steps <= 8 && rocksdb_iter_valid(it); steps++) {
+            size_t klen;
+            const char *k = rocksdb_iter_key(it, &klen);
+            uint64_t at = record_key_seq(k, klen);
+            if (!at || at >= seq)
+                return it;
+            rocksdb_iter_next(it);
+        }
+        if (!rocksdb_iter_valid(it))
+            return it;
+    }
     uint8_t key[RECORD_KEY_SIZE];
     record_key(seq, key);
+    rocksdb_iter_seek(it, (const char *)key, sizeof key);
+    return it;
+}
+
+static int db_first_from(stream *s, uint64_t seq, stream_msg *out, msg_info *info)
+{
+    rocksdb_iterator_t *it = read_iter(s, seq);
+    s->read_at = 0; /* until it is known where it stopped */
     int rc = -1;
     rec_buf b = {0};
-    for (rocksdb_iter_seek(it, (const char *)key, sizeof key); rocksdb_iter_valid(it);
-         rocksdb_iter_next(it)) {
+    for (; rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
         size_t klen, vlen;
         const char *k = rocksdb_iter_key(it, &klen);
         uint64_t found = record_key_seq(k, klen);
@@ -137,11 +162,11 @@ static int db_first_from(stream *s, uint64_t seq, stream_msg *out, msg_info *inf
         info->subject = NULL; /* points into the iterator or b */
         if (out)
             fill_msg(found, &r, &b, out);
+        s->read_at = found;
         rc = 0;
         break;
     }
     rec_buf_free(&b);
-    rocksdb_iter_destroy(it);
     return rc;
 }
 
