@@ -29,6 +29,7 @@
 #include "outbuf.h"
 #include "perms.h"
 #include "proto/nats_parser.h"
+#include "proto/numfmt.h"
 #include "proto/subject.h"
 #include "strmap.h"
 
@@ -238,10 +239,15 @@ static void deliver(subscription *sub, const char *subj, size_t slen, const char
         w += rlen;
         *w++ = ' ';
     }
-    if (with_hdr)
-        w += sprintf(w, "%zu %zu\r\n", hdr_len, total);
-    else
-        w += sprintf(w, "%zu\r\n", body_len);
+    if (with_hdr) {
+        w += numfmt_u64(w, hdr_len);
+        *w++ = ' ';
+        w += numfmt_u64(w, total);
+    } else {
+        w += numfmt_u64(w, body_len);
+    }
+    *w++ = '\r';
+    *w++ = '\n';
     outbuf_commit(&c->out, (size_t)(w - p));
     if ((with_hdr && outbuf_append(&c->out, hdr, hdr_len) < 0) ||
         outbuf_append(&c->out, body, body_len) < 0 || outbuf_append(&c->out, "\r\n", 2) < 0) {

@@ -17,6 +17,7 @@
 #include "client.h"
 #include "jsconsumer_internal.h"
 #include "log.h"
+#include "proto/numfmt.h"
 #include "proto/duration.h"
 #include "stream/consumer_store.h"
 #include "stream/stream.h"
@@ -147,6 +148,7 @@ static void remove_at(server *s, size_t i, const char *status, bool forget)
         free(g);
     }
     consumer_free(e->c);
+    free(e->cfg_json);
     free(e->stream);
     free(e);
     memmove(&r->v[i], &r->v[i + 1], (r->n - i - 1) * sizeof *r->v);
@@ -237,6 +239,8 @@ void jsc_changed(server *s, const char *stream_name, const char *name)
     entry *e = find_entry(s, stream_name, name);
     if (!e)
         return;
+    free(e->cfg_json); /* the config changed: its text is made again at the next save */
+    e->cfg_json = NULL;
     e->dirty = e->stored;
     e->kick = true;
     e->sub_gen = s->sub_gen - 1; /* the deliver subject may be another one now */
@@ -261,10 +265,27 @@ void jsc_stream_event(void *arg, stream *st, stream_event ev, uint64_t seq, cons
 
 size_t jsc_ack_subject(const entry *e, const consumer_delivery *d, char *ack, size_t cap)
 {
-    int n = snprintf(ack, cap, "$JS.ACK.%s.%s.%" PRIu64 ".%" PRIu64 ".%" PRIu64 ".%" PRId64
-                     ".%" PRIu64, e->stream, consumer_name(e->c), d->delivery_count,
-                     d->msg.seq, d->consumer_seq, d->msg.ts_ns, d->pending);
-    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+    /* by hand: this runs for every delivery and snprintf cost more than the rest of it */
+    const char *name = consumer_name(e->c);
+    size_t sl = strlen(e->stream), nl = strlen(name);
+    if (cap < 8 + sl + 1 + nl + 5 * (NUMFMT_MAX + 1) + 1)
+        return 0;
+    char *w = ack;
+    memcpy(w, "$JS.ACK.", 8);
+    w += 8;
+    memcpy(w, e->stream, sl);
+    w += sl;
+    *w++ = '.';
+    memcpy(w, name, nl);
+    w += nl;
+    const uint64_t parts[5] = {d->delivery_count, d->msg.seq, d->consumer_seq,
+                               (uint64_t)d->msg.ts_ns, d->pending};
+    for (int i = 0; i < 5; i++) {
+        *w++ = '.';
+        w += i == 3 ? numfmt_i64(w, d->msg.ts_ns) : numfmt_u64(w, parts[i]);
+    }
+    *w = '\0';
+    return (size_t)(w - ack);
 }
 
 /* headers_only: the message's headers plus Nats-Msg-Size, as nats-server's
@@ -294,7 +315,7 @@ static bool is_headers_only(const entry *e)
 
 int64_t jsc_delivery_size(const entry *e, const consumer_delivery *d)
 {
-    char ack[512];
+    char ack[JSC_ACK_MAX];
     size_t hdr = d->msg.hdr ? d->msg.hdr_len : 0, data = d->msg.data_len;
     if (is_headers_only(e)) {
         char *h = headers_only(&d->msg, &hdr);
@@ -306,7 +327,7 @@ int64_t jsc_delivery_size(const entry *e, const consumer_delivery *d)
 
 int64_t jsc_send(server *s, entry *e, const char *to, const consumer_delivery *d)
 {
-    char ack[512];
+    char ack[JSC_ACK_MAX];
     size_t n = jsc_ack_subject(e, d, ack, sizeof ack);
     const char *hdr = d->msg.hdr;
     size_t hdr_len = hdr ? d->msg.hdr_len : 0, data_len = d->msg.data_len;
@@ -401,18 +422,28 @@ static void interest_consumer_gone(server *s, const char *stream_name)
 
 /* ---------------- persistence and the commit ---------------- */
 
-/* {"config":..,"state":..}: a durable consumer's record. */
+/* A consumer's record: the config's length (4 bytes, big-endian), the config as JSON (kept
+ * in the entry between changes), then the state (consumer_state_encode). */
 static int save(server *s, entry *e)
 {
-    json_t *j = json_object();
-    json_object_set_new(j, "config", consumer_config_to_json(consumer_get_config(e->c)));
-    json_object_set_new(j, "state", consumer_state_to_json(e->c));
-    char *text = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    int rc = text ? store_consumer_put(s->store, e->stream, consumer_name(e->c), text,
-                                       strlen(text))
-                  : -1;
-    free(text);
+    if (!e->cfg_json) {
+        json_t *j = consumer_config_to_json(consumer_get_config(e->c));
+        e->cfg_json = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        if (!e->cfg_json)
+            return -1;
+        e->cfg_len = strlen(e->cfg_json);
+    }
+    size_t n = 4 + e->cfg_len + consumer_state_size(e->c);
+    uint8_t *rec = malloc(n);
+    if (!rec)
+        return -1;
+    for (int i = 0; i < 4; i++)
+        rec[i] = (uint8_t)(e->cfg_len >> (24 - 8 * i));
+    memcpy(rec + 4, e->cfg_json, e->cfg_len);
+    consumer_state_encode(e->c, rec + 4 + e->cfg_len);
+    int rc = store_consumer_put(s->store, e->stream, consumer_name(e->c), (const char *)rec, n);
+    free(rec);
     if (rc == 0)
         e->dirty = false;
     return rc;
@@ -462,17 +493,20 @@ static void queue_reply(struct jsconsumers *r, const char *reply, size_t len)
         r->replies[r->nreplies++] = copy;
 }
 
-static void load_one(const char *stream_name, const char *name, const char *json, size_t len,
+static void load_one(const char *stream_name, const char *name, const char *rec, size_t len,
                      void *arg)
 {
     server *s = arg;
     stream *st = store_stream_find(s->store, stream_name);
-    json_t *j = json_loadb(json, len, 0, NULL);
+    const uint8_t *b = (const uint8_t *)rec;
+    size_t cfg_len = len >= 4 ? (size_t)b[0] << 24 | (size_t)b[1] << 16 | (size_t)b[2] << 8 | b[3]
+                              : SIZE_MAX;
+    json_t *j = cfg_len <= len - 4 ? json_loadb(rec + 4, cfg_len, 0, NULL) : NULL;
     consumer_config cfg;
     jserr e;
     consumer *c = NULL;
-    if (st && j && consumer_config_from_json(json_object_get(j, "config"), &cfg, &e) == 0)
-        c = consumer_restore(&cfg, json_object_get(j, "state"));
+    if (st && j && consumer_config_from_json(j, &cfg, &e) == 0)
+        c = consumer_restore(&cfg, b + 4 + cfg_len, len - 4 - cfg_len);
     json_decref(j);
     if (!st) {
         store_consumer_delete(s->store, stream_name, name); /* left over from a stream delete */

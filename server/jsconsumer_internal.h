@@ -42,6 +42,8 @@ typedef struct entry {
     bool stored;             /* kept in the store: all but mem_storage consumers (an ephemeral
                                 one too, until its inactive_threshold), as nats-server does */
     bool dirty;              /* durable state changed since it was last put into the batch */
+    char *cfg_json;          /* the config as stored (made at the first save after a change) */
+    size_t cfg_len;
     bool kick;               /* something may be deliverable: serve after the next commit */
     bool more;               /* stopped at JSC_BURST or a full backlog: serve again soon */
     /* pull */
@@ -81,6 +83,8 @@ struct jsconsumers {
 };
 
 int64_t jsc_wall_ns(void);
+/* Room for an ack subject: "$JS.ACK." + two names of up to 255 bytes + five numbers. */
+#define JSC_ACK_MAX 768
 /* The ack reply subject of a delivery into ack; its length. */
 size_t jsc_ack_subject(const entry *e, const consumer_delivery *d, char *ack, size_t cap);
 /* nats-server's size of a delivery for max_bytes and flow control: subject, ack reply,

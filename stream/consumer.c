@@ -644,81 +644,94 @@ int consumer_update(consumer *c, consumer_config *cfg, jserr *err)
 
 /* ---------------- persistence ---------------- */
 
-json_t *consumer_state_to_json(const consumer *c)
+/* The state in bytes, written every loop iteration in which a consumer changed, so it is a
+ * flat array of big-endian u64 rather than JSON: version, created, dseq, sseq, next, floor_c,
+ * floor_s, active, npending, then per pending message (sseq, cseq, dc, ts, due), then the
+ * last_per_subject list still ahead (count, lps_end, sequences). */
+#define STATE_VERSION 1
+#define STATE_FIXED 9
+
+static uint8_t *put_u64(uint8_t *p, uint64_t v)
 {
-    json_t *j = json_object();
-    json_object_set_new(j, "created", json_integer(c->created_ns));
-    json_object_set_new(j, "dseq", json_integer((json_int_t)c->dseq));
-    json_object_set_new(j, "sseq", json_integer((json_int_t)c->sseq));
-    json_object_set_new(j, "next", json_integer((json_int_t)c->next_sseq));
-    json_object_set_new(j, "floor_c", json_integer((json_int_t)c->floor_cseq));
-    json_object_set_new(j, "floor_s", json_integer((json_int_t)c->floor_sseq));
-    json_object_set_new(j, "active", json_integer(c->last_active_ns));
-    json_t *a = json_array();
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (56 - 8 * i));
+    return p + 8;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static size_t lps_left(const consumer *c)
+{
+    return lps_active(c) ? c->nlps - c->lps_i : 0;
+}
+
+size_t consumer_state_size(const consumer *c)
+{
+    return 8 * (STATE_FIXED + 5 * c->np + 2 + lps_left(c));
+}
+
+void consumer_state_encode(const consumer *c, uint8_t *out)
+{
+    uint8_t *p = out;
+    const uint64_t fixed[STATE_FIXED] = {STATE_VERSION,   (uint64_t)c->created_ns, c->dseq,
+                                         c->sseq,         c->next_sseq,            c->floor_cseq,
+                                         c->floor_sseq,   (uint64_t)c->last_active_ns, c->np};
+    for (int i = 0; i < STATE_FIXED; i++)
+        p = put_u64(p, fixed[i]);
     for (size_t i = 0; i < c->np; i++) {
-        const pending *p = &c->p[i];
-        json_array_append_new(a, json_pack("[IIIII]", (json_int_t)p->sseq, (json_int_t)p->cseq,
-                                           (json_int_t)p->dc, (json_int_t)p->ts_ns,
-                                           (json_int_t)p->due_ns));
+        const pending *q = &c->p[i];
+        p = put_u64(p, q->sseq);
+        p = put_u64(p, q->cseq);
+        p = put_u64(p, q->dc);
+        p = put_u64(p, (uint64_t)q->ts_ns);
+        p = put_u64(p, (uint64_t)q->due_ns);
     }
-    json_object_set_new(j, "pending", a);
-    if (lps_active(c)) {
-        json_t *l = json_array();
-        for (size_t i = c->lps_i; i < c->nlps; i++)
-            json_array_append_new(l, json_integer((json_int_t)c->lps[i]));
-        json_object_set_new(j, "lps", l);
-        json_object_set_new(j, "lps_end", json_integer((json_int_t)c->lps_end));
-    }
-    return j;
+    p = put_u64(p, lps_left(c));
+    p = put_u64(p, c->lps_end);
+    for (size_t i = c->lps_i; i < c->nlps && lps_active(c); i++)
+        p = put_u64(p, c->lps[i]);
 }
 
-static bool u64_of(const json_t *j, const char *key, uint64_t *out)
-{
-    const json_t *v = json_object_get(j, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return false;
-    *out = (uint64_t)json_integer_value(v);
-    return true;
-}
-
-consumer *consumer_restore(consumer_config *cfg, const json_t *state)
+consumer *consumer_restore(consumer_config *cfg, const uint8_t *state, size_t len)
 {
     consumer *c = calloc(1, sizeof *c);
-    const json_t *a = json_object_get(state, "pending");
-    uint64_t created = 0, active = 0;
-    if (!c || !json_is_array(a) || !u64_of(state, "created", &created) ||
-        !u64_of(state, "dseq", &c->dseq) || !u64_of(state, "sseq", &c->sseq) ||
-        !u64_of(state, "next", &c->next_sseq) || !u64_of(state, "floor_c", &c->floor_cseq) ||
-        !u64_of(state, "floor_s", &c->floor_sseq) || !u64_of(state, "active", &active))
+    if (!c || len < 8 * (STATE_FIXED + 2) || len % 8 || get_u64(state) != STATE_VERSION)
         goto bad;
-    c->created_ns = (int64_t)created;
-    c->last_active_ns = (int64_t)active;
-    size_t n = json_array_size(a);
-    if (n) {
-        c->p = calloc(n, sizeof *c->p);
-        if (!c->p)
-            goto bad;
-        c->pcap = n;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_int_t v[5];
-        if (json_unpack(json_array_get(a, i), "[IIIII]", &v[0], &v[1], &v[2], &v[3], &v[4]) < 0)
-            goto bad;
-        c->p[c->np++] = (pending){.sseq = (uint64_t)v[0], .cseq = (uint64_t)v[1],
-                                  .dc = (uint64_t)v[2], .ts_ns = v[3], .due_ns = v[4]};
-    }
-    const json_t *l = json_object_get(state, "lps");
-    if (json_is_array(l) && json_array_size(l) > 0) {
-        size_t k = json_array_size(l);
-        if (!u64_of(state, "lps_end", &c->lps_end) || !(c->lps = calloc(k, sizeof *c->lps)))
-            goto bad;
-        for (size_t i = 0; i < k; i++) {
-            const json_t *v = json_array_get(l, i);
-            if (!json_is_integer(v))
-                goto bad;
-            c->lps[c->nlps++] = (uint64_t)json_integer_value(v);
-        }
-    }
+    const uint8_t *p = state + 8;
+    c->created_ns = (int64_t)get_u64(p);
+    c->dseq = get_u64(p + 8);
+    c->sseq = get_u64(p + 16);
+    c->next_sseq = get_u64(p + 24);
+    c->floor_cseq = get_u64(p + 32);
+    c->floor_sseq = get_u64(p + 40);
+    c->last_active_ns = (int64_t)get_u64(p + 48);
+    uint64_t np = get_u64(p + 56);
+    p += 64;
+    size_t words = len / 8;
+    if (np > (words - STATE_FIXED - 2) / 5)
+        goto bad;
+    if (np && !(c->p = calloc((size_t)np, sizeof *c->p)))
+        goto bad;
+    c->pcap = (size_t)np;
+    for (size_t i = 0; i < np; i++, p += 40)
+        c->p[c->np++] = (pending){.sseq = get_u64(p), .cseq = get_u64(p + 8),
+                                  .dc = get_u64(p + 16), .ts_ns = (int64_t)get_u64(p + 24),
+                                  .due_ns = (int64_t)get_u64(p + 32)};
+    uint64_t nl = get_u64(p);
+    c->lps_end = get_u64(p + 8);
+    p += 16;
+    if (nl != words - STATE_FIXED - 2 - 5 * np)
+        goto bad;
+    if (nl && !(c->lps = calloc((size_t)nl, sizeof *c->lps)))
+        goto bad;
+    for (size_t i = 0; i < nl; i++, p += 8)
+        c->lps[c->nlps++] = get_u64(p);
     c->npc_stale = true;
     c->cfg = *cfg;
     memset(cfg, 0, sizeof *cfg);

@@ -8,8 +8,8 @@
  * from the stream's events (consumer_on_stream_event) instead of being recounted.
  *
  * Delivery itself (sockets, flow control, heartbeats, rate limits, replay pacing) is the
- * server's (server/jsconsumer.c). consumer_state_to_json and consumer_restore are what a
- * durable consumer's persistence writes and reads.
+ * server's (server/jsconsumer.c). consumer_state_encode and consumer_restore are what a
+ * consumer's persistence writes and reads.
  *
  * Ownership: a consumer owns its config's strings; the stream is passed to each call (a
  * consumer never keeps a stream pointer, so a deleted stream cannot leave it dangling).
@@ -188,12 +188,14 @@ size_t consumer_check_ack_wait(consumer *c, int64_t now_ns);
  * changed. */
 bool consumer_stream_purged(consumer *c, stream *s);
 
-/* The delivery state as JSON (new reference) for persistence: delivered, ack floor, the next
- * stream sequence, creation time and the pending set with delivery counts. */
-json_t *consumer_state_to_json(const consumer *c);
+/* The delivery state for persistence (delivered, ack floor, the next stream sequence,
+ * creation time, the pending set with delivery counts, what is left of last_per_subject):
+ * consumer_state_size bytes written by consumer_state_encode. */
+size_t consumer_state_size(const consumer *c);
+void consumer_state_encode(const consumer *c, uint8_t *out);
 /* A consumer rebuilt from its config (taken as in consumer_new) and a saved state. Messages
  * that were pending come due again after their ack_wait as usual. NULL when the state is not
- * one consumer_state_to_json wrote, or out of memory (cfg is then freed). */
-consumer *consumer_restore(consumer_config *cfg, const json_t *state);
+ * one consumer_state_encode wrote, or out of memory (cfg is then freed). */
+consumer *consumer_restore(consumer_config *cfg, const uint8_t *state, size_t len);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * consumer_store.c — durable consumers' records in `meta` (see consumer_store.h).
+ * consumer_store.c — consumers. records in `meta` (see consumer_store.h).
  */
 #include "consumer_store.h"
 
@@ -18,7 +18,7 @@ static int key_of(char *out, size_t cap, const char *stream_name, const char *na
     return n > 0 && (size_t)n < cap ? n : -1;
 }
 
-int store_consumer_put(store *st, const char *stream_name, const char *name, const char *json,
+int store_consumer_put(store *st, const char *stream_name, const char *name, const char *rec,
                        size_t len)
 {
     char key[600];
@@ -29,7 +29,7 @@ int store_consumer_put(store *st, const char *stream_name, const char *name, con
     if (st->master && !k)
         return -1;
     size_t vlen = 0;
-    char *v = stream_def_seal(k, key, json, len, &vlen);
+    char *v = stream_def_seal(k, key, rec, len, &vlen);
     seal_key_free(k);
     if (!v)
         return -1;
@@ -51,7 +51,7 @@ void store_consumer_delete(store *st, const char *stream_name, const char *name)
 
 size_t store_consumer_scan(store *st,
                            void (*fn)(const char *stream_name, const char *name,
-                                      const char *json, size_t len, void *arg),
+                                      const char *rec, size_t len, void *arg),
                            void *arg)
 {
     size_t bad = 0;

@@ -2,7 +2,7 @@
  * test_consumer.c — stream/consumer.c without sockets: ConsumerConfig defaults and refusals,
  * deliver policies, filters, the pending set under acks (explicit, all, none), nak with and
  * without delay, term, in-progress, ack_wait redelivery with max_deliver, max_ack_pending, the
- * state's JSON round trip, last_per_subject and by_start_time, backoff, num_pending kept from
+ * state's stored form, last_per_subject and by_start_time, backoff, num_pending kept from
  * the stream's events, what an update may change, and what a consumer still wants (retention).
  */
 #include "stream/consumer.h"
@@ -72,6 +72,31 @@ static consumer *mk(const char *text)
         return NULL;
     }
     return consumer_new(S, &cfg, T0);
+}
+
+/* A consumer rebuilt from what persistence writes: its config as JSON and its state bytes.
+ * *same: encoding the rebuilt one gives the same bytes. */
+static consumer *round_trip(const consumer *c, bool *same)
+{
+    size_t n = consumer_state_size(c);
+    uint8_t *st = malloc(n);
+    consumer_state_encode(c, st);
+    json_t *cj = consumer_config_to_json(consumer_get_config(c));
+    consumer_config cfg;
+    jserr e;
+    consumer *r = NULL;
+    if (consumer_config_from_json(cj, &cfg, &e) == 0)
+        r = consumer_restore(&cfg, st, n);
+    json_decref(cj);
+    if (same) {
+        uint8_t *st2 = r ? malloc(consumer_state_size(r)) : NULL;
+        if (st2)
+            consumer_state_encode(r, st2);
+        *same = st2 && consumer_state_size(r) == n && memcmp(st, st2, n) == 0;
+        free(st2);
+    }
+    free(st);
+    return r;
 }
 
 /* The next delivery's stream sequence (0: none) and delivery count. */
@@ -196,18 +221,20 @@ static void test_acks_and_redelivery(void)
     CHECK(next(c, T0 + 4 * SEC, &dc) == 4 && dc == 2);
     CHECK(consumer_ack(c, CONSUMER_ACK_TERM, 4, 0, T0 + 4 * SEC));
     CHECK(next(c, T0 + 4 * SEC, NULL) == 5);
-    /* the state survives a JSON round trip */
-    json_t *st = consumer_state_to_json(c);
-    json_t *cj = consumer_config_to_json(consumer_get_config(c));
+    /* the state survives a round trip through its stored form */
+    bool same = false;
+    consumer *r = round_trip(c, &same);
+    /* a truncated or foreign state is refused */
+    size_t n = consumer_state_size(c);
+    uint8_t *bytes = malloc(n);
+    consumer_state_encode(c, bytes);
     consumer_config cfg;
     jserr e;
-    CHECK(consumer_config_from_json(cj, &cfg, &e) == 0);
-    consumer *r = consumer_restore(&cfg, st);
+    json_t *cj = consumer_config_to_json(consumer_get_config(c));
+    CHECK(consumer_config_from_json(cj, &cfg, &e) == 0 && !consumer_restore(&cfg, bytes, n - 8));
+    CHECK(consumer_config_from_json(cj, &cfg, &e) == 0 && !consumer_restore(&cfg, bytes, 3));
     json_decref(cj);
-    json_t *st2 = r ? consumer_state_to_json(r) : NULL;
-    bool same = st2 && json_equal(st, st2);
-    json_decref(st);
-    json_decref(st2);
+    free(bytes);
     consumer_info_state a, b;
     consumer_get_state(c, S, &a);
     if (r)
@@ -279,15 +306,8 @@ static void test_last_per_subject_and_start_time(void)
     c = mk("{\"durable_name\":\"LPS2\",\"deliver_policy\":\"last_per_subject\","
            "\"filter_subject\":\"s.*\",\"ack_policy\":\"explicit\"}");
     CHECK(c && next(c, T0, NULL) == 4);
-    json_t *st = consumer_state_to_json(c);
-    json_t *cj = consumer_config_to_json(consumer_get_config(c));
-    consumer_config cfg;
-    jserr e;
-    CHECK(consumer_config_from_json(cj, &cfg, &e) == 0);
-    consumer *r = consumer_restore(&cfg, st);
+    consumer *r = round_trip(c, NULL);
     CHECK(r && pending_of(r) == 2 && next(r, T0, NULL) == 5 && next(r, T0, NULL) == 6);
-    json_decref(st);
-    json_decref(cj);
     consumer_free(r);
     consumer_free(c);
     /* by_start_time: the first message at or after the time */
@@ -320,15 +340,9 @@ static void test_num_pending_follows_events(void)
     CHECK(stream_delete_msg(S, 1, false, &e) == 0); /* behind a, ahead of all */
     CHECK(pending_of(a) == 2 && pending_of(all) == 5);
     /* what a recount finds agrees with what the events kept */
-    consumer_config cfg;
-    json_t *cj = consumer_config_to_json(consumer_get_config(a));
-    json_t *st = consumer_state_to_json(a);
-    CHECK(consumer_config_from_json(cj, &cfg, &e) == 0);
-    consumer *r = consumer_restore(&cfg, st);
+    consumer *r = round_trip(a, NULL);
     CHECK(r && pending_of(r) == 2);
     consumer_free(r);
-    json_decref(cj);
-    json_decref(st);
     /* a purge rebuilds: counts are taken again */
     stream_purge_req req = {0};
     uint64_t purged;
