@@ -77,8 +77,23 @@ bool jsc_pull_serve(server *s, entry *e)
         size_t backlog;
         if (burst == JSC_BURST)
             return true;
+        if (!consumer_has_next(e->c, st)) {
+            consumer_skip_ahead(e->c, st);
+            if (!w->no_wait || consumer_blocked_by_ack_pending(e->c, st))
+                break; /* waits for messages or acks */
+            /* no_wait: nothing now. nats-server 2.10 ends a request that got some of its batch
+             * with 408 and what was left, one that got nothing with 404 */
+            if (w->delivered)
+                pending_status(s, w->reply, "408 Request Timeout", w);
+            else
+                jsc_status(s, w->reply, "NATS/1.0 404 No Messages\r\n\r\n");
+            pop_head(e);
+            continue;
+        }
+        /* a requester that went away is noticed only when a message is there for it, as in
+         * nats-server: a client that reconnects and subscribes again keeps its request */
         if (!client_subject_interest(s, w->reply, strlen(w->reply), NULL, &backlog)) {
-            pop_head(e); /* the requester is gone */
+            pop_head(e);
             continue;
         }
         if (backlog >= JSC_BACKLOG_MAX)
@@ -92,14 +107,8 @@ bool jsc_pull_serve(server *s, entry *e)
             pop_head(e);
             continue;
         }
-        if (rc <= 0) {
-            if (w->no_wait) {
-                jsc_status(s, w->reply, "NATS/1.0 404 No Messages\r\n\r\n");
-                pop_head(e);
-                continue;
-            }
-            break;
-        }
+        if (rc <= 0)
+            break; /* nothing after all (the count was corrected), or a read error */
         int64_t size = jsc_send(s, e, w->reply, &d);
         stream_msg_free(&d.msg);
         e->dirty = e->stored;
@@ -255,7 +264,8 @@ void jsc_pull_request_on(server *s, entry *e, const char *reply, size_t reply_le
         return;
     }
     stream *st = store_stream_find(s->store, e->stream);
-    if (q.no_wait && q.expires == 0 && !e->head && (!st || !consumer_has_next(e->c, st))) {
+    if (q.no_wait && q.expires == 0 && !e->head &&
+        (!st || (!consumer_has_next(e->c, st) && !consumer_blocked_by_ack_pending(e->c, st)))) {
         jsc_status(s, rep, "NATS/1.0 404 No Messages\r\n\r\n");
         free(rep);
         return;

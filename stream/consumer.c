@@ -317,6 +317,14 @@ void consumer_get_state(consumer *c, stream *s, consumer_info_state *out)
     out->num_pending = num_pending(c, s);
 }
 
+static bool at_max_ack_pending(const consumer *c);
+static pending *first_queued(consumer *c);
+
+bool consumer_blocked_by_ack_pending(consumer *c, stream *s)
+{
+    return at_max_ack_pending(c) && !first_queued(c) && num_pending(c, s) > 0;
+}
+
 static bool at_max_ack_pending(const consumer *c)
 {
     return c->cfg.ack_policy != CONSUMER_ACK_NONE && c->cfg.max_ack_pending > 0 &&
@@ -371,6 +379,30 @@ void consumer_set_pause(consumer *c, int64_t until_ns)
     c->cfg.pause_until_ns = until_ns;
 }
 
+/* Nothing matches up to the end of the stream: as in nats-server, the delivered stream
+ * sequence (and, with nothing pending, the ack floor) moves past what was scanned. */
+static void skip_to_end(consumer *c, stream *s)
+{
+    stream_state st;
+    stream_get_state(s, &st);
+    if (st.last_seq >= c->next_sseq) {
+        c->next_sseq = st.last_seq + 1;
+        c->sseq = st.last_seq;
+        if (c->np == 0 && c->cfg.ack_policy != CONSUMER_ACK_NONE)
+            update_floor(c);
+        else if (c->cfg.ack_policy == CONSUMER_ACK_NONE)
+            c->floor_sseq = c->sseq;
+    }
+    if (!c->npc_stale)
+        c->npc = 0;
+}
+
+void consumer_skip_ahead(consumer *c, stream *s)
+{
+    if (!lps_active(c) && num_pending(c, s) == 0)
+        skip_to_end(c, s);
+}
+
 int consumer_next(consumer *c, stream *s, int64_t now_ns, consumer_delivery *out)
 {
     return consumer_next_if(c, s, now_ns, NULL, NULL, out);
@@ -416,20 +448,7 @@ int consumer_next_if(consumer *c, stream *s, int64_t now_ns,
     if (at_max_ack_pending(c))
         return 0;
     if (!next_matching(c, s, c->next_sseq, &out->msg)) {
-        /* nothing matches up to the end of the stream: as in nats-server, the delivered stream
-         * sequence (and, with nothing pending, the ack floor) moves past what was scanned */
-        stream_state st;
-        stream_get_state(s, &st);
-        if (st.last_seq >= c->next_sseq) {
-            c->next_sseq = st.last_seq + 1;
-            c->sseq = st.last_seq;
-            if (c->np == 0 && c->cfg.ack_policy != CONSUMER_ACK_NONE)
-                update_floor(c);
-            else if (c->cfg.ack_policy == CONSUMER_ACK_NONE)
-                c->floor_sseq = c->sseq;
-        }
-        if (!c->npc_stale)
-            c->npc = 0;
+        skip_to_end(c, s);
         return 0;
     }
     uint64_t left = num_pending(c, s);

@@ -149,6 +149,12 @@ int consumer_next_if(consumer *c, stream *s, int64_t now_ns,
                      consumer_delivery *out);
 /* True when consumer_next would have something (cheap test used before queueing waits). */
 bool consumer_has_next(consumer *c, stream *s);
+/* With nothing left to deliver: moves the delivered stream sequence (and, with nothing
+ * pending, the ack floor) past the stream's end, as a scan by consumer_next would. */
+void consumer_skip_ahead(consumer *c, stream *s);
+/* True when messages are waiting to be delivered but max_ack_pending holds them back (a
+ * no_wait pull request then keeps waiting for acks, as in nats-server). */
+bool consumer_blocked_by_ack_pending(consumer *c, stream *s);
 /* True while pause_until lies ahead of now_ns. */
 bool consumer_is_paused(const consumer *c, int64_t now_ns);
 /* Sets pause_until (0 resumes). */
