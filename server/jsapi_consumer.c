@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "client.h"
 #include "jsapi_internal.h"
 #include "jsconsumer.h"
 #include "proto/gotime.h"
@@ -86,24 +87,6 @@ static void random_name(char out[9])
     for (size_t i = 0; i < 8; i++)
         out[i] = abc[b[i] % (sizeof abc - 1)];
     out[8] = '\0';
-}
-
-static bool filters_in_stream(const stream_config *sc, const consumer_config *cc)
-{
-    const char *one[1] = {cc->filter_subject};
-    const char *const *f = cc->nfilters ? (const char *const *)cc->filter_subjects : one;
-    size_t n = cc->nfilters ? cc->nfilters : cc->filter_subject ? 1 : 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!subject_valid_filter(f[i], strlen(f[i])))
-            return false;
-        bool ok = sc->nsubjects == 0; /* a stream without subjects captures its name */
-        for (size_t k = 0; k < sc->nsubjects && !ok; k++)
-            ok = subject_filters_overlap(f[i], strlen(f[i]), sc->subjects[k],
-                                         strlen(sc->subjects[k]));
-        if (!ok)
-            return false;
-    }
-    return true;
 }
 
 /* Writes a durable consumer's record and commits. 0, or -1 with e set. */
@@ -180,7 +163,15 @@ static void update_existing(jsapi_req *r, stream *st, consumer *c, consumer_conf
         jsapi_fail_id(r, JSERR_CONSUMER_ALREADY_EXISTS);
         return;
     }
+    const consumer_config *old = consumer_get_config(c);
+    size_t backlog;
     jserr_id id = workqueue_check(r->s, st, cfg, c);
+    /* a push consumer someone still receives cannot be moved to another deliver subject */
+    if (id == JSERR_NONE && old->deliver_subject && cfg->deliver_subject &&
+        strcmp(old->deliver_subject, cfg->deliver_subject) != 0 &&
+        client_subject_interest(r->s, old->deliver_subject, strlen(old->deliver_subject), NULL,
+                                &backlog))
+        id = JSERR_CONSUMER_NAME_EXIST;
     if (id != JSERR_NONE) {
         consumer_config_free(cfg);
         jsapi_fail_id(r, id);
@@ -255,6 +246,15 @@ void jsapi_consumer_create(jsapi_req *r)
         jsapi_fail_id(r, JSERR_CONSUMER_CONFIG_REQUIRED);
         return;
     }
+    /* nats-server checks the durable name against the subject before the config itself */
+    const json_t *dj = json_object_get(cj, "durable_name");
+    const char *durable = json_is_string(dj) && json_string_length(dj) ? json_string_value(dj)
+                                                                       : NULL;
+    if (cname[0] && durable && strcmp(durable, cname) != 0) {
+        json_decref(req);
+        jsapi_fail_id(r, JSERR_CONSUMER_DURABLE_NAME_NOT_MATCH_SUBJECT);
+        return;
+    }
     int rc = consumer_config_from_json(cj, &cfg, &e);
     json_decref(req);
     if (rc < 0) {
@@ -280,8 +280,6 @@ void jsapi_consumer_create(jsapi_req *r)
         else if (!cfg.name)
             cfg.name = strdup(cname);
     }
-    if (id == JSERR_NONE && !filters_in_stream(stream_get_config(st), &cfg))
-        id = JSERR_CONSUMER_FILTER_NOT_SUBSET;
     if (id != JSERR_NONE) {
         consumer_config_free(&cfg);
         jsapi_fail_id(r, id);

@@ -79,6 +79,7 @@ typedef struct consumer_config {
     int64_t max_expires_ns;
     int64_t max_bytes;
     int64_t pause_until_ns;      /* deliveries stop until then; 0 = not paused */
+    int64_t num_replicas;        /* shown as given (0 or 1: weir is one server) */
 } consumer_config;
 
 static inline bool consumer_config_is_push(const consumer_config *c)

@@ -371,6 +371,10 @@ int consumer_config_from_json(const json_t *j, consumer_config *out, jserr *err)
         fail(err, JSERR_CONSUMER_REPLICAS_EXCEEDS_STREAM, NULL, NULL);
         goto bad;
     }
+    if (repl < 0) {
+        fail(err, JSERR_REPLICAS_COUNT_CANNOT_BE_NEGATIVE, NULL, NULL);
+        goto bad;
+    }
     if (a < 0) {
         fail(err, JSERR_CONSUMER_ACK_POLICY_INVALID, NULL, NULL);
         goto bad;
@@ -432,6 +436,7 @@ int consumer_config_from_json(const json_t *j, consumer_config *out, jserr *err)
     out->ack_wait_ns = ack_wait > 0 ? ack_wait : 30 * NS_PER_S;
     out->max_ack_pending = out->ack_policy == CONSUMER_ACK_NONE ? 0 : map != 0 ? map : 1000;
     out->max_waiting = mw;
+    out->num_replicas = repl > 0 ? repl : 0;
     out->inactive_threshold_ns = inact > 0 ? inact : 0;
     if (!out->durable_name && out->inactive_threshold_ns == 0)
         out->inactive_threshold_ns = 5 * NS_PER_S;
@@ -513,7 +518,7 @@ json_t *consumer_config_to_json(const consumer_config *c)
     set_str(j, "deliver_group", c->deliver_group);
     set_int(j, "idle_heartbeat", c->idle_heartbeat_ns);
     set_int(j, "inactive_threshold", c->inactive_threshold_ns);
-    json_object_set_new(j, "num_replicas", json_integer(0));
+    json_object_set_new(j, "num_replicas", json_integer(c->num_replicas));
     set_true(j, "mem_storage", c->mem_storage);
     if (c->metadata)
         json_object_set(j, "metadata", c->metadata);

@@ -1300,6 +1300,33 @@ static void bad_push_config(void)
 }
 
 /* 12a. rate_limit_bps 100 KiB/s: 300 KiB take about 3 s. */
+/* A push consumer someone receives cannot be moved to another deliver subject (10013, as the
+ * concurrent js_Subscribe calls of nats.c's tests expect); once nobody receives, it can. The
+ * requested num_replicas is shown back (ordered consumers ask for 1). */
+static void deliver_subject_in_use(void)
+{
+    CHECK(js);
+    CHECK(add_stream("DSU", "dsu.>") == NATS_OK);
+    char resp[2048];
+    natsSubscription *a = NULL;
+    CHECK(natsConnection_SubscribeSync(&a, nc, "dsuin.a") == NATS_OK);
+    CHECK(natsConnection_Flush(nc) == NATS_OK);
+    const char *mk = "{\"stream_name\":\"DSU\",\"config\":{\"durable_name\":\"D\","
+                     "\"deliver_subject\":\"%s\",\"ack_policy\":\"explicit\","
+                     "\"num_replicas\":1}}";
+    char body[512];
+    snprintf(body, sizeof body, mk, "dsuin.a");
+    CHECK(api("$JS.API.CONSUMER.DURABLE.CREATE.DSU.D", body, resp, sizeof resp) == NATS_OK);
+    CHECKF(json_int(resp, "num_replicas") == 1 && !strstr(resp, "\"error\""), "%.300s", resp);
+    snprintf(body, sizeof body, mk, "dsuin.b");
+    CHECK(api("$JS.API.CONSUMER.DURABLE.CREATE.DSU.D", body, resp, sizeof resp) == NATS_OK);
+    CHECKF(json_int(resp, "err_code") == 10013, "moved while bound: %.300s", resp);
+    natsSubscription_Destroy(a);
+    CHECK(natsConnection_Flush(nc) == NATS_OK);
+    CHECK(api("$JS.API.CONSUMER.DURABLE.CREATE.DSU.D", body, resp, sizeof resp) == NATS_OK);
+    CHECKF(strstr(resp, "\"deliver_subject\":\"dsuin.b\"") != NULL, "moved: %.300s", resp);
+}
+
 static void rate_limit(void)
 {
     CHECK(js);
@@ -1481,6 +1508,7 @@ int main(void)
     RUN(wire_heartbeat_flow_control);
     RUN(ordered_consumer);
     RUN(bad_push_config);
+    RUN(deliver_subject_in_use);
     RUN(rate_limit);
     RUN(replay_original);
     RUN(chat_durable_resume);
