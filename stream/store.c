@@ -87,6 +87,9 @@ static int db_open(store_db *d, const char *path, bool memory, char ***extra_nam
      * with the number of streams (measured in docs/BENCHMARKS.md). */
     rocksdb_options_set_db_write_buffer_size(d->opts, 256u << 20);
     rocksdb_options_set_max_total_wal_size(d->opts, 512u << 20);
+    /* A stream's memtable flushes at 16 MB (RocksDB's default is 64 MB, two of them): what a
+     * large write or a slow reader of a big stream keeps in memory stays small. */
+    rocksdb_options_set_write_buffer_size(d->opts, 16u << 20);
     if (memory) {
         d->env = rocksdb_create_mem_env();
         rocksdb_options_set_env(d->opts, d->env);
