@@ -564,7 +564,8 @@ static void handle_pub(client *c, const nats_op *op)
     }
     send_ok(c); /* nats-server acknowledges before it delivers */
 
-    bool api = s->js && op->subject.len > 8 && memcmp(op->subject.ptr, "$JS.API.", 8) == 0 &&
+    /* $JS.API.> and, with a JetStream domain, $JS.<domain>.API.> */
+    bool api = s->js && op->subject.len > 8 && memcmp(op->subject.ptr, "$JS.", 4) == 0 &&
                js_api_request(s, op);
     bool acked = s->js && op->subject.len > 8 && memcmp(op->subject.ptr, "$JS.ACK.", 8) == 0 &&
                  jsc_ack(s, op);

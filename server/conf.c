@@ -573,8 +573,19 @@ static int apply_authorization(applier *a, const conf_value *v)
 
 /* ---- jetstream -------------------------------------------------------------------------- */
 
+/* A domain is one token of a subject ($JS.<domain>.API.>). */
+static int apply_domain(applier *a, const conf_value *v)
+{
+    if (get_string(a, "jetstream.domain", v, &a->o->js_domain, false) < 0)
+        return -1;
+    const char *d = a->o->js_domain;
+    if (!*d || strpbrk(d, ".*> \t\r\n"))
+        return errat(a, v->pos, "invalid JetStream domain \"%s\": a single subject token", d);
+    return 0;
+}
+
 static const char *const js_unsupported[] = {
-    "strict", "sync", "domain", "prev_key", "prev_ek", "prev_encryption_key", "extension_hint", "limits", "tpm", "unique_tag",
+    "strict", "sync", "prev_key", "prev_ek", "prev_encryption_key", "extension_hint", "limits", "tpm", "unique_tag",
     "max_outstanding_catchup", "max_buffered_size", "max_buffered_msgs", "request_queue_limit",
     "info_queue_limit", "meta_compact", "meta_compact_size", "meta_compact_sync",
     "max_concurrent_io", NULL,
@@ -657,6 +668,8 @@ static int apply_jetstream(applier *a, const conf_value *v)
             rc = get_string(a, "jetstream.key", e->value, &o->js_key, true);
         else if (key_is(e->key, "cipher", NULL))
             rc = check_cipher(a, e->value);
+        else if (key_is(e->key, "domain", NULL))
+            rc = apply_domain(a, e->value);
         else
             rc = refuse_key(a, e, "jetstream.", js_unsupported);
         if (rc < 0)

@@ -193,9 +193,9 @@ static bool plain_name(const char *n)
     return true;
 }
 
-static char *ack_json(const js_ack *a)
+static char *ack_json(const js_ack *a, const char *domain)
 {
-    if (!a->err.code && plain_name(a->stream)) {
+    if (!a->err.code && !domain && plain_name(a->stream)) {
         /* the common case, by hand: nothing to escape, and jansson's tree costs more than the
          * rest of the acknowledgement */
         size_t nl = strlen(a->stream);
@@ -228,6 +228,8 @@ static char *ack_json(const js_ack *a)
     }
     json_object_set_new(j, "stream", json_string(a->stream));
     json_object_set_new(j, "seq", json_integer(a->err.code ? 0 : (json_int_t)a->seq));
+    if (domain && !a->err.code)
+        json_object_set_new(j, "domain", json_string(domain));
     if (a->duplicate && !a->err.code)
         json_object_set_new(j, "duplicate", json_true());
     char *text = json_dumps(j, JSON_COMPACT);
@@ -251,7 +253,7 @@ void js_commit(server *s)
         js_ack *a = &js->acks[i];
         if (!ok && !a->err.code)
             jserr_set(&a->err, JSERR_STREAM_STORE_FAILED, "err", err, NULL);
-        char *text = ack_json(a);
+        char *text = ack_json(a, s->opts->js_domain);
         if (text) {
             client_publish_internal(s, a->reply, strlen(a->reply), NULL, 0, text, strlen(text));
             free(text);

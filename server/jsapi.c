@@ -241,6 +241,8 @@ static void account_info(jsapi_req *r)
     json_object_set_new(api, "total", json_integer(a ? (json_int_t)a->total : 0));
     json_object_set_new(api, "errors", json_integer(a ? (json_int_t)a->errors : 0));
     json_object_set_new(resp, "api", api);
+    if (r->s->opts->js_domain)
+        json_object_set_new(resp, "domain", json_string(r->s->opts->js_domain));
     jsapi_send(r, resp, false);
 }
 
@@ -289,8 +291,34 @@ static bool has_prefix(const nats_op *op, const char *prefix)
     return op->subject.len >= n && memcmp(op->subject.ptr, prefix, n) == 0;
 }
 
+/* $JS.<domain>.API.<rest> → $JS.API.<rest> when the server has that JetStream domain (what
+ * clients with a domain option send). */
+static bool from_domain(server *s, const nats_op *op, nats_op *out, char *buf, size_t cap)
+{
+    const char *d = s->opts->js_domain;
+    if (!d)
+        return false;
+    size_t dl = strlen(d), pre = 4 + dl + 5; /* "$JS." d ".API." */
+    if (op->subject.len < pre || memcmp(op->subject.ptr, "$JS.", 4) ||
+        memcmp(op->subject.ptr + 4, d, dl) || memcmp(op->subject.ptr + 4 + dl, ".API.", 5))
+        return false;
+    size_t rest = op->subject.len - pre;
+    if (8 + rest > cap)
+        return false;
+    memcpy(buf, "$JS.API.", 8);
+    memcpy(buf + 8, op->subject.ptr + pre, rest);
+    *out = *op;
+    out->subject.ptr = buf;
+    out->subject.len = 8 + rest;
+    return true;
+}
+
 bool js_api_request(server *s, const nats_op *op)
 {
+    nats_op local;
+    char subject[1024];
+    if (s->js && from_domain(s, op, &local, subject, sizeof subject))
+        op = &local;
     if (!s->js || !s->store || !has_prefix(op, "$JS.API."))
         return false;
     /* pull requests go to the consumer itself in nats-server, never to the API */

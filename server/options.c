@@ -75,6 +75,7 @@ void options_free(weir_options *o)
     free(o->pid_file);
     free(o->config_file);
     free(o->http_host);
+    free(o->js_domain);
     if (o->js_key) {
         memset(o->js_key, 0, strlen(o->js_key)); /* a secret: do not leave it in freed memory */
         free(o->js_key);
@@ -99,7 +100,7 @@ int options_copy(weir_options *dst, const weir_options *src)
     dst->default_perms = NULL;
     char **strs[] = {&dst->host,     &dst->server_name, &dst->token,    &dst->user,
                      &dst->password, &dst->store_dir,   &dst->log_file, &dst->pid_file,
-                     &dst->config_file, &dst->http_host, &dst->js_key};
+                     &dst->config_file, &dst->http_host, &dst->js_key, &dst->js_domain};
     size_t nstrs = sizeof strs / sizeof strs[0];
     bool ok = true;
     for (size_t i = 0; i < nstrs; i++)

@@ -72,6 +72,7 @@ typedef struct weir_options {
     int64_t sync_interval_ms; /* fsync of the store's log, default 2 minutes like nats-server */
     bool sync_always;         /* `sync_interval: always`: fsync every batch before its acks */
     char *js_key;             /* encryption at rest (`key`), or NULL */
+    char *js_domain;          /* jetstream.domain: the API also answers on $JS.<domain>.API.> */
 
     bool debug;        /* -D */
     bool trace;        /* -V */

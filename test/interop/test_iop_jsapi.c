@@ -930,6 +930,53 @@ static void detect_server(void)
     printf("info: server version 2.%d, api level %d\n", server_minor, api_level);
 }
 
+/* jetstream { domain: ABC }: the API answers on $JS.ABC.API.> (clients with a domain option)
+ * and still on $JS.API.>; account info and PubAcks carry the domain; another domain gets no
+ * responders. Its own server. */
+static void domain(void)
+{
+    h_server d = {0};
+    natsConnection *dc = NULL;
+    jsCtx *dj = NULL;
+    CHECK(h_server_start(&d, "jetstream { domain: ABC }\n", "-js", NULL) == 0);
+    CHECK(h_connect(&d, NULL, &dc, NULL, 0) == NATS_OK);
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Domain = "ABC";
+    CHECK(natsConnection_JetStream(&dj, dc, &o) == NATS_OK);
+    jsStreamConfig sc;
+    jsStreamConfig_Init(&sc);
+    sc.Name = "DOM";
+    const char *subj[] = {"dom.>"};
+    sc.Subjects = subj;
+    sc.SubjectsLen = 1;
+    jsErrCode ec = 0;
+    jsStreamInfo *si = NULL;
+    CHECK(js_AddStream(&si, dj, &sc, NULL, &ec) == NATS_OK);
+    jsStreamInfo_Destroy(si);
+    jsPubAck *pa = NULL;
+    CHECK(js_Publish(&pa, dj, "dom.x", "1", 1, NULL, &ec) == NATS_OK);
+    CHECKF(pa && pa->Sequence == 1 && pa->Domain && !strcmp(pa->Domain, "ABC"), "puback domain %s",
+           pa && pa->Domain ? pa->Domain : "(none)");
+    jsPubAck_Destroy(pa);
+    jsAccountInfo *ai = NULL;
+    CHECK(js_GetAccountInfo(&ai, dj, NULL, &ec) == NATS_OK);
+    CHECKF(ai->Domain && !strcmp(ai->Domain, "ABC") && ai->Streams == 1, "account domain %s",
+           ai->Domain ? ai->Domain : "(none)");
+    jsAccountInfo_Destroy(ai);
+    natsMsg *m = NULL;
+    CHECK(natsConnection_RequestString(&m, dc, "$JS.API.INFO", "", 2000) == NATS_OK);
+    CHECK(strstr(natsMsg_GetData(m), "\"domain\":\"ABC\"") != NULL);
+    natsMsg_Destroy(m);
+    m = NULL;
+    CHECK(natsConnection_RequestString(&m, dc, "$JS.DEF.API.INFO", "", 1000) ==
+          NATS_NO_RESPONDERS);
+    natsMsg_Destroy(m);
+    jsCtx_Destroy(dj);
+    natsConnection_Destroy(dc);
+    h_server_free(&d);
+}
+
 int main(void)
 {
     h_init();
@@ -957,6 +1004,7 @@ int main(void)
     RUN(bad_requests);
     RUN(storage_limits);
     RUN(survives_restart);
+    RUN(domain);
     jsCtx_Destroy(js);
     natsConnection_Destroy(nc);
     if (testlib_failed_cases)

@@ -439,8 +439,10 @@ static void test_jetstream(void)
              "test.conf:2:24: duplicate 'store_dir' configuration");
     LOAD_ERR("jetstream: maybe", "test.conf:1:12: invalid value for \"jetstream\": expected "
                                  "'enabled' or 'disabled', got 'maybe'");
-    LOAD_ERR("jetstream { domain: hub }",
-             "test.conf:1:13: configuration key \"jetstream.domain\" is not supported by weir");
+    LOAD_OK("jetstream { domain: hub }");
+    CHECK(O.jetstream && O.js_domain && !strcmp(O.js_domain, "hub"));
+    LOAD_ERR("jetstream { domain: \"a.b\" }",
+             "test.conf:1:21: invalid JetStream domain \"a.b\": a single subject token");
     LOAD_ERR("jetstream { bogus: 1 }",
              "test.conf:1:13: unknown configuration key \"jetstream.bogus\"");
     LOAD_ERR("jetstream: 1", "test.conf:1:12: invalid value for \"jetstream\": expected a map, "
