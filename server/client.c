@@ -414,6 +414,7 @@ typedef struct expired_subs {
 typedef struct outmsg {
     const char *subject, *shown, *reply, *hdr, *body;
     size_t subject_len, shown_len, reply_len, hdr_len, body_len;
+    bool once; /* a subject used once (an ack): matched without filling the match cache */
 } outmsg;
 
 static outmsg outmsg_of(const nats_op *op)
@@ -469,7 +470,9 @@ static void unlink_expired(server *s, expired_subs *ex)
  * Returns how many subscriptions received it. */
 static size_t route(server *s, client *from, const outmsg *op)
 {
-    const sublist_result *r = sublist_match(s->sublist, op->subject, op->subject_len);
+    const sublist_result *r = op->once
+                                  ? sublist_match_once(s->sublist, op->subject, op->subject_len)
+                                  : sublist_match(s->sublist, op->subject, op->subject_len);
     size_t delivered = 0;
     expired_subs ex = {.n = 0};
     for (size_t i = 0; i < r->npsubs; i++) {
@@ -573,6 +576,7 @@ static void handle_pub(client *c, const nats_op *op)
         acked = jsc_flow_control(s, op);
     bool stored = js_capture(s, op) || api || acked;
     outmsg m = outmsg_of(op);
+    m.once = acked;
     size_t delivered = route(s, c, &m);
 
     if (delivered == 0 && !stored && op->reply.len > 0 && c->no_responders && c->headers) {

@@ -1029,7 +1029,17 @@ int sublist_remove(sublist *s, const char *subject, size_t len, const char *queu
     return 0;
 }
 
+static const sublist_result *match(sublist *s, const char *subject, size_t len, bool cache);
+
 const sublist_result *sublist_match(sublist *s, const char *subject, size_t len) {
+    return match(s, subject, len, true);
+}
+
+const sublist_result *sublist_match_once(sublist *s, const char *subject, size_t len) {
+    return match(s, subject, len, false);
+}
+
+static const sublist_result *match(sublist *s, const char *subject, size_t len, bool cache) {
     s->matches++;
     if (len == 0 || len > UINT32_MAX) return &sl_empty;
     uint64_t hash = XXH3_64bits(subject, len);
@@ -1052,8 +1062,8 @@ const sublist_result *sublist_match(sublist *s, const char *subject, size_t len)
     if (r->oom) return &sl_empty;
     sl_centry *e = res_freeze(r, subject, (uint32_t)len, hash, (uint32_t)nt);
     if (!e) return &sl_empty;
-    if (!s->cache) s->cache = cache_new();
-    if (s->cache)
+    if (cache && !s->cache) s->cache = cache_new();
+    if (cache && s->cache)
         cache_add(s, e, s->tok);
     else
         grave_push(s, e); /* uncached, still valid for SL_KEEP matches */

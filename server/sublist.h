@@ -79,6 +79,9 @@ int sublist_remove(sublist *s, const char *subject, size_t len, const char *queu
 const sublist_result *sublist_match(sublist *s, const char *subject, size_t len);
 
 /* True when at least one subscription would match `subject` (used for no-responders). */
+/* sublist_match without adding the subject to the cache: for subjects used once (JetStream
+ * acks carry a unique subject per message), which would only evict useful entries. */
+const sublist_result *sublist_match_once(sublist *s, const char *subject, size_t len);
 int sublist_has_interest(sublist *s, const char *subject, size_t len);
 
 void sublist_get_stats(const sublist *s, sublist_stats *out);
