@@ -535,8 +535,11 @@ void client_publish_internal_reply(server *s, const char *subject, size_t subjec
                                    const char *reply, size_t reply_len, const char *hdr,
                                    size_t hdr_len, const char *data, size_t data_len)
 {
-    client_deliver_internal(s, subject, subject_len, subject, subject_len, reply, reply_len,
-                            hdr, hdr_len, data, data_len);
+    /* the server's own messages mostly answer requests: one reply inbox each, matched once */
+    outmsg m = {.subject = subject, .subject_len = subject_len, .shown = subject,
+                .shown_len = subject_len, .reply = reply, .reply_len = reply_len, .hdr = hdr,
+                .hdr_len = hdr_len, .body = data ? data : "", .body_len = data_len, .once = true};
+    route(s, NULL, &m);
 }
 
 void client_deliver_internal(server *s, const char *to, size_t to_len, const char *shown,

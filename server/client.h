@@ -25,7 +25,8 @@ void client_flush_all(server *s);
 void client_close_all(server *s);
 
 /* Publishes a message from the server itself (JetStream replies, acks, status messages) to
- * whoever subscribes to `subject`. The bytes are copied; nothing is kept. */
+ * whoever subscribes to `subject`. The bytes are copied; nothing is kept. Such subjects are
+ * mostly reply inboxes used once, so they do not go into the match cache. */
 void client_publish_internal(server *s, const char *subject, size_t subject_len, const char *hdr,
                              size_t hdr_len, const char *data, size_t data_len);
 
