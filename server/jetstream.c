@@ -17,6 +17,7 @@
 #include "client.h"
 #include "jsconsumer.h"
 #include "log.h"
+#include "proto/gotime.h"
 #include "proto/numfmt.h"
 #include "stream/seal.h"
 #include "stream/stream.h"
@@ -157,6 +158,40 @@ static void queue_ack(struct jetstream *js, const nats_op *op, stream *st, const
     js->nacks++;
 }
 
+/* A stored message republished as nats-server does: its headers plus Nats-Stream,
+ * Nats-Subject, Nats-Sequence, Nats-Time-Stamp and Nats-Last-Sequence (the subject's previous
+ * message), and with headers_only Nats-Msg-Size instead of the body. */
+static void republish(server *s, stream *st, const nats_op *op, const char *dest, size_t dest_len,
+                      uint64_t seq, int64_t ts, uint64_t last_on_subject)
+{
+    bool headers_only = stream_republish_headers_only(st);
+    size_t data_len = op->payload.len - op->hdr_len;
+    /* the message's own block without its closing CRLF, or a bare status line */
+    size_t keep = op->hdr_len >= 2 ? op->hdr_len - 2 : 0;
+    const char *base = keep ? op->payload.ptr : "NATS/1.0\r\n";
+    if (!keep)
+        keep = 10;
+    size_t cap = keep + op->subject.len + strlen(stream_name(st)) + 256;
+    char *h = malloc(cap);
+    if (!h)
+        return;
+    memcpy(h, base, keep);
+    char ts_text[GOTIME_RFC3339_MAX];
+    int n = snprintf(h + keep, cap - keep,
+                     "Nats-Stream: %s\r\nNats-Subject: %.*s\r\nNats-Sequence: %" PRIu64
+                     "\r\nNats-Time-Stamp: %s\r\nNats-Last-Sequence: %" PRIu64 "\r\n",
+                     stream_name(st), (int)op->subject.len, op->subject.ptr, seq,
+                     gotime_format_rfc3339nano(ts, ts_text), last_on_subject);
+    size_t len = keep + (size_t)n;
+    if (headers_only)
+        len += (size_t)snprintf(h + len, cap - len, "Nats-Msg-Size: %zu\r\n", data_len);
+    len += (size_t)snprintf(h + len, cap - len, "\r\n");
+    client_deliver_internal(s, dest, dest_len, dest, dest_len, NULL, 0, h, len,
+                            headers_only ? NULL : op->payload.ptr + op->hdr_len,
+                            headers_only ? 0 : data_len);
+    free(h);
+}
+
 bool js_capture(server *s, const nats_op *op)
 {
     struct jetstream *js = s->js;
@@ -170,11 +205,19 @@ bool js_capture(server *s, const nats_op *op)
     jserr err;
     jserr_clear(&err);
     const char *hdr = op->hdr_len ? op->payload.ptr : NULL;
+    char dest[1024];
+    long dest_len = stream_republish_subject(st, op->subject.ptr, op->subject.len, dest,
+                                             sizeof dest);
+    uint64_t last_on_subject =
+        dest_len > 0 ? stream_subject_last_seq(st, op->subject.ptr, op->subject.len) : 0;
+    int64_t now = wall_ns();
     if (stream_append(st, op->subject.ptr, op->subject.len, hdr, op->hdr_len,
-                      op->payload.ptr + op->hdr_len, op->payload.len - op->hdr_len, wall_ns(),
-                      &ack, &err) == 0) {
+                      op->payload.ptr + op->hdr_len, op->payload.len - op->hdr_len, now, &ack,
+                      &err) == 0) {
         if (!ack.duplicate)
             jsc_appended(s, st, ack.seq, op->subject.ptr, op->subject.len);
+        if (!ack.duplicate && dest_len > 0)
+            republish(s, st, op, dest, (size_t)dest_len, ack.seq, now, last_on_subject);
     } else if (op->reply.len == 0) {
         log_debug("JetStream: message on %.*s not stored: %s", (int)op->subject.len,
                   op->subject.ptr, err.description);

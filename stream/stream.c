@@ -34,12 +34,39 @@ stream *stream_new(store *st, store_db *db, rocksdb_column_family_handle_t *cf, 
     s->state.first_seq = first;
     s->state.last_seq = first - 1;
     s->first_ts_known = true;
+    stream_compile_republish(s);
     if (stream_crypt_init(s) < 0) {
         s->cf = NULL; /* the caller keeps the column family on failure */
         stream_free(s);
         return NULL;
     }
     return s;
+}
+
+void stream_compile_republish(stream *s)
+{
+    subject_transform_free(s->republish);
+    s->republish = NULL;
+    if (s->cfg.republish)
+        s->republish = subject_transform_new(
+            json_string_value(json_object_get(s->cfg.republish, "src")),
+            json_string_value(json_object_get(s->cfg.republish, "dest")));
+}
+
+long stream_republish_subject(stream *s, const char *subject, size_t len, char *out, size_t cap)
+{
+    return s->republish ? subject_transform_apply(s->republish, subject, len, out, cap) : -1;
+}
+
+bool stream_republish_headers_only(const stream *s)
+{
+    return s->cfg.republish && json_is_true(json_object_get(s->cfg.republish, "headers_only"));
+}
+
+uint64_t stream_subject_last_seq(stream *s, const char *subject, size_t len)
+{
+    subj_entry *e = strmap_get(&s->subjects, subject, len);
+    return e ? stream_subject_last(s, e) : 0;
 }
 
 static void subjects_clear(stream *s)
@@ -83,6 +110,7 @@ void stream_free(stream *s)
         rocksdb_iter_destroy(s->head_it);
     if (s->read_it)
         rocksdb_iter_destroy(s->read_it);
+    subject_transform_free(s->republish);
     if (s->cf)
         rocksdb_column_family_handle_destroy(s->cf);
     free(s->cf_name);

@@ -153,6 +153,14 @@ typedef void (*stream_listener_fn)(void *arg, stream *s, stream_event ev, uint64
 /* One listener per store (NULL to remove): it hears every stream's events. */
 void store_set_listener(store *st, stream_listener_fn fn, void *arg);
 
+/* Republish (the stream's `republish` config): the subject a message stored on `subject` is
+ * republished to, written into out (NUL-terminated); its length, or -1 when the stream does not
+ * republish it. */
+long stream_republish_subject(stream *s, const char *subject, size_t len, char *out, size_t cap);
+bool stream_republish_headers_only(const stream *s);
+/* The last sequence stored on a literal subject, 0 when none (O(1) from the index). */
+uint64_t stream_subject_last_seq(stream *s, const char *subject, size_t len);
+
 /* Deletes one message; with erase, the batch is committed and the record's key range compacted
  * so its bytes do not stay in the table files. Returns 0, or -1 with nats-server's error:
  * JSERR_STREAM_SEALED, JSERR_STREAM_MSG_DELETE_FAILED ("message delete not permitted" with

@@ -9,7 +9,7 @@
  * the wrong type is remembered and reported as "invalid JSON: json: cannot unmarshal ..." once
  * the document is read; the enum fields (retention, discard, storage, compression,
  * persist_mode) fail at once with their unmarshaler's text. Features weir does not implement
- * (mirror, sources, subject_transform, republish, placement, templates, compression "s2",
+ * (mirror, sources, subject_transform, placement, templates, compression "s2",
  * counters, atomic and batched publish, message schedules, async persist) are refused with
  * JSERR_STREAM_INVALID_CONFIG and a text naming them, after the JSON itself was read.
  */
@@ -25,6 +25,7 @@
 
 #include "proto/gojson.h"
 #include "proto/subject.h"
+#include "proto/subject_transform.h"
 
 #define NS_PER_MS INT64_C(1000000)
 #define NS_PER_S INT64_C(1000000000)
@@ -168,6 +169,7 @@ typedef enum {
     F_SUBJECTS,
     F_METADATA,
     F_CONSUMER_LIMITS,
+    F_REPUBLISH,
     F_PERSIST_MODE,   /* "default" | "" accepted, "async" refused */
     F_UNSUPPORTED,    /* object field weir does not implement: null accepted */
     F_SOURCES,        /* array: empty accepted */
@@ -212,7 +214,7 @@ static const field_def fields[] = {
     {"first_seq", F_U64, OFF(first_seq), "uint64", NULL},
     {"subject_transform", F_UNSUPPORTED, 0, "server.SubjectTransformConfig",
      "stream subject transforms are not supported"},
-    {"republish", F_UNSUPPORTED, 0, "server.RePublish", "stream republish is not supported"},
+    {"republish", F_REPUBLISH, 0, "server.RePublish", NULL},
     {"allow_direct", F_BOOL, OFF(allow_direct), "bool", NULL},
     {"mirror_direct", F_BOOL, OFF(mirror_direct), "bool", NULL},
     {"discard_new_per_subject", F_BOOL, OFF(discard_new_per_subject), "bool", NULL},
@@ -425,6 +427,47 @@ static int parse_consumer_limits(parse_ctx *p, const json_t *v)
     return 0;
 }
 
+/* republish: {"src","dest","headers_only"}, kept as given with src defaulting to ">". */
+static int parse_republish(parse_ctx *p, const json_t *v)
+{
+    stream_config *c = p->c;
+    json_decref(c->republish);
+    c->republish = NULL;
+    if (json_is_null(v))
+        return 0;
+    if (!json_is_object(v)) {
+        type_error(p, gojson_kind(v), "StreamConfigRequest", "republish", "server.RePublish");
+        return 0;
+    }
+    const char *src = ">", *dest = "";
+    bool headers_only = false;
+    const char *k;
+    json_t *val;
+    json_object_foreach((json_t *)v, k, val) {
+        bool is_src = strcasecmp(k, "src") == 0, is_dest = strcasecmp(k, "dest") == 0;
+        if ((is_src || is_dest) && !json_is_null(val)) {
+            if (!json_is_string(val)) {
+                type_error(p, gojson_kind(val), "RePublish", is_src ? "src" : "dest", "string");
+                return 0;
+            }
+            if (is_src && json_string_length(val))
+                src = json_string_value(val);
+            else if (is_dest)
+                dest = json_string_value(val);
+        } else if (strcasecmp(k, "headers_only") == 0 && !json_is_null(val)) {
+            if (!json_is_boolean(val)) {
+                type_error(p, gojson_kind(val), "RePublish", "headers_only", "bool");
+                return 0;
+            }
+            headers_only = json_is_true(val);
+        }
+    }
+    c->republish = headers_only ? json_pack("{s:s,s:s,s:b}", "src", src, "dest", dest,
+                                            "headers_only", 1)
+                                : json_pack("{s:s,s:s}", "src", src, "dest", dest);
+    return c->republish ? 0 : -1;
+}
+
 /* True when a placement object asks for anything: cluster, tags or a preferred server. */
 static bool placement_set(const json_t *v, bool *preferred)
 {
@@ -553,6 +596,10 @@ static int parse_field(parse_ctx *p, const field_def *f, const json_t *v, jserr 
         return 0;
     case F_CONSUMER_LIMITS:
         if (parse_consumer_limits(p, v) != 0)
+            goto oom;
+        return 0;
+    case F_REPUBLISH:
+        if (parse_republish(p, v) != 0)
             goto oom;
         return 0;
     case F_UNSUPPORTED:
@@ -781,6 +828,29 @@ static int check_metadata(const stream_config *c, jserr *err)
 /* The subject rules in nats-server 2.10/2.11's order: each subject in turn (valid filter, not a
  * duplicate, '>' only with no_ack and R1, no overlap with the JetStream and system API spaces
  * unless no_ack), then no two subjects overlapping each other. */
+/* nats-server's checks: the destination must not feed the stream again, and the transform
+ * from src to dest must be one it can make. */
+static int check_republish(const stream_config *c, jserr *err)
+{
+    const char *src = json_string_value(json_object_get(c->republish, "src"));
+    const char *dest = json_string_value(json_object_get(c->republish, "dest"));
+    for (size_t i = 0; i < c->nsubjects; i++)
+        if (dest && *dest && filters_collide(dest, c->subjects[i]))
+            return invalid_config(err, "stream configuration for republish destination forms a "
+                                       "cycle");
+    subject_transform *t = subject_transform_new(src, dest);
+    if (!t) {
+        char msg[600];
+        snprintf(msg, sizeof msg,
+                 "stream configuration for republish with transform from '%.250s' to '%.250s' "
+                 "not valid",
+                 src ? src : "", dest ? dest : "");
+        return invalid_config(err, msg);
+    }
+    subject_transform_free(t);
+    return 0;
+}
+
 static int check_subjects(const stream_config *c, jserr *err)
 {
     static const char *const js_spaces[] = {"$JS.>", "$JSC.>", "$NRG.>"};
@@ -884,6 +954,8 @@ int stream_config_check(const stream_config *c, jserr *err)
         return -1;
     if (c->consumer_limits && !json_is_object(c->consumer_limits))
         return invalid_config(err, "stream consumer limits must be an object");
+    if (c->republish && check_republish(c, err) != 0)
+        return -1;
     if (c->num_replicas > 1) {
         jserr_set(err, JSERR_STREAM_REPLICAS_NOT_SUPPORTED, NULL);
         return -1;
@@ -1027,6 +1099,8 @@ json_t *stream_config_to_json(const stream_config *c)
     SET("deny_purge", json_boolean(c->deny_purge));
     SET("allow_rollup_hdrs", json_boolean(c->allow_rollup_hdrs));
     SET("consumer_limits", c->consumer_limits ? json_deep_copy(c->consumer_limits) : json_object());
+    if (c->republish)
+        SET("republish", json_deep_copy(c->republish));
     SET("allow_msg_ttl", json_boolean(c->allow_msg_ttl));
     if (c->subject_delete_marker_ttl_ns != 0)
         SET("subject_delete_marker_ttl", json_integer(c->subject_delete_marker_ttl_ns));
@@ -1051,6 +1125,7 @@ int stream_config_copy(stream_config *dst, const stream_config *src)
     dst->nsubjects = 0;
     dst->metadata = NULL;
     dst->consumer_limits = NULL;
+    dst->republish = NULL;
     dst->compression = NULL;
     if ((src->name && !(dst->name = dup_str(src->name))) ||
         (src->description && !(dst->description = dup_str(src->description))) ||
@@ -1067,7 +1142,8 @@ int stream_config_copy(stream_config *dst, const stream_config *src)
         }
     }
     if ((src->metadata && !(dst->metadata = json_deep_copy(src->metadata))) ||
-        (src->consumer_limits && !(dst->consumer_limits = json_deep_copy(src->consumer_limits))))
+        (src->consumer_limits && !(dst->consumer_limits = json_deep_copy(src->consumer_limits))) ||
+        (src->republish && !(dst->republish = json_deep_copy(src->republish))))
         goto fail;
     return 0;
 fail:
@@ -1123,7 +1199,9 @@ bool stream_config_equal(const stream_config *a, const stream_config *b)
                limit_of(b->consumer_limits, "inactive_threshold") &&
            limit_of(a->consumer_limits, "max_ack_pending") ==
                limit_of(b->consumer_limits, "max_ack_pending") &&
-           compression_eq(a->compression, b->compression);
+           compression_eq(a->compression, b->compression) &&
+           ((!a->republish && !b->republish) ||
+            (a->republish && b->republish && json_equal(a->republish, b->republish)));
 }
 
 void stream_config_free(stream_config *c)
@@ -1137,6 +1215,7 @@ void stream_config_free(stream_config *c)
     free(c->subjects);
     json_decref(c->metadata);
     json_decref(c->consumer_limits);
+    json_decref(c->republish);
     free(c->compression);
     memset(c, 0, sizeof *c);
 }

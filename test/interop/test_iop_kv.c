@@ -18,8 +18,7 @@
  *
  * Every case passes against nats-server too (WEIR_SERVER=/usr/sbin/nats-server). Where servers
  * differ on purpose: a max_bytes bucket at its limit refuses a new key in nats-server 2.10+ (and
- * weir) but drops old messages in 2.9 (told apart by the INFO version); weir refuses republish
- * at create, which the republish case accepts as such.
+ * weir) but drops old messages in 2.9 (told apart by the INFO version).
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -1201,8 +1200,7 @@ static void watch_wire_options(void)
 }
 
 /* A bucket that republishes its writes (kvConfig.RePublish, nats-server 2.9+): every put,
- * delete and purge goes out again on the destination with the stream's headers. weir does not
- * support republish: there the create must be refused ("stream republish is not supported"). */
+ * delete and purge goes out again on the destination with the stream's headers. */
 static bool repub_is(natsSubscription *sub, const char *subject, const char *data,
                      const char *seq, const char *last_seq, const char *op)
 {
@@ -1247,16 +1245,6 @@ static void republish(void)
     kc.RePublish = &rp;
     kvStore *kv = NULL;
     natsStatus st = js_CreateKeyValue(&kv, js, &kc);
-    if (st == NATS_ERR && strstr(last_err(), "republish is not supported")) {
-        /* weir leaves republish out on purpose: the bucket must be refused, not made without */
-        natsSubscription_Destroy(sub);
-        kvStore *none = NULL;
-        st = js_KeyValue(&none, js, "RP");
-        kvStore_Destroy(none);
-        CHECKF(st == NATS_NOT_FOUND, "refused bucket bound: status %d", st);
-        fprintf(stderr, "republish: not supported by this server (refused at create)\n");
-        return;
-    }
     if (st != NATS_OK)
         natsSubscription_Destroy(sub);
     CHECKF(st == NATS_OK, "create: status %d (%s)", st, last_err());

@@ -301,8 +301,14 @@ static void test_unsupported_features(void)
                "stream sources are not supported");
     EXPECT_ERR("{\"name\":\"A\",\"subject_transform\":{\"src\":\">\",\"dest\":\"x.>\"}}", INVALID,
                "stream subject transforms are not supported");
-    EXPECT_ERR("{\"name\":\"A\",\"republish\":{\"dest\":\"x.>\"}}", INVALID,
-               "stream republish is not supported");
+    /* republish: nats-server's checks */
+    EXPECT_OK("{\"name\":\"A\",\"subjects\":[\"a.>\"],\"republish\":{\"dest\":\"x.>\"}}");
+    EXPECT_ERR("{\"name\":\"A\",\"subjects\":[\"a.>\"],\"republish\":{\"dest\":\"a.x\"}}",
+               INVALID, "stream configuration for republish destination forms a cycle");
+    EXPECT_ERR("{\"name\":\"A\",\"subjects\":[\"a.>\"],"
+               "\"republish\":{\"src\":\"a.*\",\"dest\":\"x.>\"}}",
+               INVALID, "stream configuration for republish with transform from 'a.*' to 'x.>' "
+                        "not valid");
     EXPECT_ERR("{\"name\":\"A\",\"placement\":{\"cluster\":\"east\"}}", INVALID,
                "stream placement is not supported: weir runs as a single server");
     EXPECT_ERR("{\"name\":\"A\",\"placement\":{\"preferred\":\"s1\"}}", INVALID,
