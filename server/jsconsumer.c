@@ -32,6 +32,7 @@ int64_t jsc_wall_ns(void)
 }
 
 static void tick_fired(loop_timer *t);
+static void due_fired(loop_timer *t);
 
 static void soon_fired(loop_timer *t)
 {
@@ -115,6 +116,7 @@ int jsc_add(server *s, const char *stream_name, consumer *c)
     e->last_request_ms = loop_now_ms(s->loop);
     e->kick = true;
     consumer_set_ack_hook(c, consumer_done_with, e);
+    loop_timer_init(&e->due, due_fired);
     jsc_push_init(s, e);
     r->v[r->n++] = e;
     g->v[g->n++] = e;
@@ -135,6 +137,8 @@ static void remove_at(server *s, size_t i, const char *status, bool forget)
         store_consumer_delete(s->store, e->stream, consumer_name(e->c));
     jsc_pull_free_waiters(s, e, status);
     jsc_push_stop(s, e);
+    if (e->due_armed)
+        loop_timer_stop(s->loop, &e->due);
     stream_group *g = group_of(r, e->stream);
     for (size_t k = 0; g && k < g->n; k++)
         if (g->v[k] == e) {
@@ -542,6 +546,28 @@ static bool idle_expired(server *s, entry *e, int64_t now_ms)
     return !e->head && (now_ms - e->last_request_ms) * 1000000LL >= cfg->inactive_threshold_ns;
 }
 
+static void due_fired(loop_timer *t)
+{
+    entry *e = LOOP_CONTAINER(t, entry, due);
+    e->due_armed = false;
+    if (consumer_check_ack_wait(e->c, jsc_wall_ns()) > 0) {
+        e->dirty = e->stored;
+        serve(e->r->srv, e);
+    }
+}
+
+/* The tick looks every TICK_MS; a redelivery due before the next tick gets its own timer, so
+ * backoff and ack_wait are kept to the millisecond rather than to the tick. */
+static void arm_due(server *s, entry *e, int64_t now_ns)
+{
+    int64_t due = consumer_next_due(e->c);
+    if (!due || e->due_armed || due - now_ns >= TICK_MS * 1000000LL)
+        return;
+    int64_t ms = (due - now_ns + 999999) / 1000000;
+    e->due_armed = true;
+    loop_timer_start(s->loop, &e->due, ms > 0 ? ms : 0);
+}
+
 static void tick_fired(loop_timer *t)
 {
     struct jsconsumers *r = LOOP_CONTAINER(t, struct jsconsumers, tick);
@@ -553,6 +579,7 @@ static void tick_fired(loop_timer *t)
             e->dirty = e->stored;
             e->kick = true;
         }
+        arm_due(s, e, now_ns);
         if (consumer_config_is_push(consumer_get_config(e->c))) {
             serve(s, e);
             jsc_push_tick(s, e, now_ms);

@@ -64,6 +64,8 @@ typedef struct entry {
     int64_t tokens_ms;
     loop_timer wake;         /* a replay or rate-limit delay */
     bool wake_armed;
+    loop_timer due;          /* a redelivery that comes due between two ticks */
+    bool due_armed;
 } entry;
 
 typedef struct stream_group {

@@ -582,6 +582,15 @@ size_t consumer_check_ack_wait(consumer *c, int64_t now_ns)
     return due;
 }
 
+int64_t consumer_next_due(const consumer *c)
+{
+    int64_t due = 0;
+    for (size_t i = 0; i < c->np; i++)
+        if (!c->p[i].queued && (due == 0 || c->p[i].due_ns < due))
+            due = c->p[i].due_ns;
+    return due;
+}
+
 bool consumer_stream_purged(consumer *c, stream *s)
 {
     bool changed = false;

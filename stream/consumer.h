@@ -190,6 +190,9 @@ bool consumer_ack(consumer *c, consumer_ack_kind kind, uint64_t sseq, int64_t de
  * dropped. */
 size_t consumer_check_ack_wait(consumer *c, int64_t now_ns);
 
+/* When the earliest pending message comes due for redelivery (ns), 0 when none is waiting. */
+int64_t consumer_next_due(const consumer *c);
+
 /* After a purge removed messages from s: drops pending deliveries of messages that are gone and
  * moves the starting point up to the stream's first sequence. Returns true when the state
  * changed. */
