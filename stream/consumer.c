@@ -97,6 +97,19 @@ static bool lps_has(const consumer *c, uint64_t seq)
     return lo < c->nlps && c->lps[lo] == seq;
 }
 
+/* The message at seq read in sequence order (the list is ascending, so this walks the stream's
+ * read iterator forward instead of a point lookup per key). true when it is still there. */
+static bool lps_read(stream *s, uint64_t seq, stream_msg *out)
+{
+    jserr e;
+    if (stream_get_next(s, seq, NULL, out, &e) < 0)
+        return false;
+    if (out->seq == seq)
+        return true;
+    stream_msg_free(out);
+    return false;
+}
+
 /* The first message at or after seq matching the filters, ignoring last_per_subject. */
 static int next_matching_plain(const consumer *c, stream *s, uint64_t seq, stream_msg *out)
 {
@@ -131,8 +144,7 @@ static int next_matching(consumer *c, stream *s, uint64_t seq, stream_msg *out)
             c->lps_i++;
             continue;
         }
-        jserr e;
-        if (stream_get(s, c->lps[c->lps_i], out, &e) == 0)
+        if (lps_read(s, c->lps[c->lps_i], out))
             return 1;
         c->lps_i++; /* gone meanwhile */
     }
@@ -161,8 +173,7 @@ static uint64_t num_pending(consumer *c, stream *s)
         if (c->nlps) {
             for (size_t i = c->lps_i; i < c->nlps; i++) {
                 stream_msg m;
-                jserr e;
-                if (c->lps[i] >= from && stream_get(s, c->lps[i], &m, &e) == 0) {
+                if (c->lps[i] >= from && lps_read(s, c->lps[i], &m)) {
                     n++;
                     stream_msg_free(&m);
                 }
@@ -257,6 +268,9 @@ consumer *consumer_new(stream *s, consumer_config *cfg, int64_t now_ns)
             return NULL;
         }
         start = c->nlps ? c->lps[0] : st.last_seq + 1;
+        /* every listed message exists now and nothing follows lps_end yet */
+        c->npc = (int64_t)c->nlps;
+        c->npc_stale = false;
         break;
     }
     c->next_sseq = start;

@@ -247,6 +247,7 @@ void stream_clear_pending(stream *s)
 {
     s->npending = 0;
     s->npend_del = 0;
+    s->head_removals = 0;
     if (s->cf_written && s->read_it) {
         rocksdb_iter_destroy(s->read_it);
         s->read_it = NULL;
@@ -480,7 +481,11 @@ int stream_remove_seq(stream *s, uint64_t seq)
     }
     if (stream_is_pend_del(s, seq))
         return -1;
-    if (seq == s->state.first_seq && remove_via_head(s, seq))
+    /* the head iterator pays off from the second removal of a batch on (trimming under a limit
+     * in a burst); a single removal per commit (a KV put replacing a revision) reads the record
+     * with a point lookup instead of building an iterator for it */
+    if (seq == s->state.first_seq && (s->head_it || s->head_removals++ > 0) &&
+        remove_via_head(s, seq))
         return 0;
     stream_msg m;
     if (stream_read(s, seq, &m) < 0)

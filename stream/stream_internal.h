@@ -45,6 +45,8 @@ typedef struct store_db {
     rocksdb_t *db;
     rocksdb_options_t *opts;
     rocksdb_env_t *env; /* the in-memory env of the memory database, else NULL */
+    rocksdb_cache_t *cache;                      /* the block cache (STORE_BLOCK_CACHE) */
+    rocksdb_block_based_table_options_t *table;  /* holds the cache */
     rocksdb_column_family_handle_t *cf_default;
     rocksdb_column_family_handle_t *cf_meta;
     rocksdb_writebatch_t *batch;
@@ -144,6 +146,7 @@ struct stream {
      * records committed when it was created (records never change, so that is enough for the
      * live ones it finds); store_commit drops it so it pins no memtable for long. */
     rocksdb_iterator_t *head_it;
+    unsigned head_removals; /* removals of the first message since the last commit */
     /* Sequential reads (consumers, scans) reuse one iterator: a fresh RocksDB iterator and its
      * seek cost more than reading the record. It sees the committed state when it was made, so
      * it goes at the first commit that wrote this stream's records (cf_written). read_at: the
