@@ -368,6 +368,10 @@ static void serve(server *s, entry *e)
 static void drop_if_unwanted(server *s, stream *st, uint64_t sseq, const consumer *acker)
 {
     stream_group *g = group_of(reg(s, false), stream_name(st));
+    if (!g || (g->n == 1 && g->v[0]->c == acker)) {
+        stream_retire_msg(st, sseq); /* nobody else to ask (a workqueue's usual case) */
+        return;
+    }
     stream_msg m;
     jserr e;
     if (stream_get(st, sseq, &m, &e) < 0)
