@@ -180,8 +180,8 @@ void jsc_push_serve(server *s, entry *e)
             jsc_soon(e);
             return;
         }
-        if (burst > 0)
-            interest(s, e, &backlog);
+        if (burst > 0 && !interest(s, e, &backlog))
+            return; /* the receiver went away (a slow consumer cut, say) */
         if (backlog >= JSC_BACKLOG_MAX) {
             e->more = true; /* again after the connection drained a little */
             return;
