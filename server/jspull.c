@@ -63,7 +63,8 @@ static void pending_status(server *s, const char *reply, const char *what, const
 }
 
 /* Serves the waiting requests with what the consumer has to deliver; no_wait requests left
- * without messages get 404. Returns true when it stopped early (burst, full backlog). */
+ * without messages get 404. Returns true when it stopped at JSC_BURST (serve again soon); a full
+ * backlog marks the entry `more` instead. */
 bool jsc_pull_serve(server *s, entry *e)
 {
     stream *st = store_stream_find(s->store, e->stream);
@@ -96,8 +97,12 @@ bool jsc_pull_serve(server *s, entry *e)
             pop_head(e);
             continue;
         }
-        if (backlog >= JSC_BACKLOG_MAX)
-            return true;
+        if (backlog >= JSC_BACKLOG_MAX) {
+            /* again after the connection drained a little (the loop wakes for that), not at
+             * once: a 0 ms timer would spin while a slow reader's socket is full */
+            e->more = true;
+            return false;
+        }
         consumer_delivery d;
         fit_arg fa = {e, w->bytes};
         int rc = consumer_next_if(e->c, st, now_ns, w->bytes ? fits_budget : NULL, &fa, &d);
