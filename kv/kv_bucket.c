@@ -147,10 +147,7 @@ kv_status kv_bucket_create(store *st, const kv_config *cfg, kv **out, jserr *err
     kv_status rc = kv_config_to_stream(cfg, &sc, err);
     if (rc != KV_OK)
         return rc;
-    stream *s = NULL;
-    int r = store_stream_create(st, &sc, &s, err);
-    stream_config_free(&sc);
-    if (r < 0) {
+    if (store_stream_put(st, &sc, false, err) < 0) {
         kv_status k = kv_status_of_jserr(err);
         return k == KV_ERR_STREAM ? KV_ERR_BAD_CONFIG : k;
     }
@@ -168,15 +165,7 @@ kv_status kv_bucket_update(store *st, const kv_config *cfg, jserr *err)
     kv_status rc = kv_config_to_stream(cfg, &sc, err);
     if (rc != KV_OK)
         return rc;
-    stream *s = store_stream_find(st, sc.name);
-    if (!s) {
-        stream_config_free(&sc);
-        jserr_set(err, JSERR_STREAM_NOT_FOUND, NULL);
-        return KV_ERR_BUCKET_NOT_FOUND;
-    }
-    int r = store_stream_update(st, s, &sc, err);
-    stream_config_free(&sc);
-    if (r < 0) {
+    if (store_stream_put(st, &sc, true, err) < 0) {
         kv_status k = kv_status_of_jserr(err);
         return k == KV_ERR_STREAM ? KV_ERR_BAD_CONFIG : k;
     }

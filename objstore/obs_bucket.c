@@ -121,10 +121,7 @@ obs_status obs_bucket_create(store *st, const obs_config *cfg, obs **out, jserr 
     obs_status rc = obs_config_to_stream(cfg, &sc, err);
     if (rc != OBS_OK)
         return rc;
-    stream *s = NULL;
-    int r = store_stream_create(st, &sc, &s, err);
-    stream_config_free(&sc);
-    if (r < 0) {
+    if (store_stream_put(st, &sc, false, err) < 0) {
         obs_status o = obs_status_of_jserr(err);
         return o == OBS_ERR_STREAM ? OBS_ERR_BAD_CONFIG : o;
     }
@@ -142,15 +139,7 @@ obs_status obs_bucket_update(store *st, const obs_config *cfg, jserr *err)
     obs_status rc = obs_config_to_stream(cfg, &sc, err);
     if (rc != OBS_OK)
         return rc;
-    stream *s = store_stream_find(st, sc.name);
-    if (!s) {
-        stream_config_free(&sc);
-        jserr_set(err, JSERR_STREAM_NOT_FOUND, NULL);
-        return OBS_ERR_BUCKET_NOT_FOUND;
-    }
-    int r = store_stream_update(st, s, &sc, err);
-    stream_config_free(&sc);
-    if (r < 0) {
+    if (store_stream_put(st, &sc, true, err) < 0) {
         obs_status o = obs_status_of_jserr(err);
         return o == OBS_ERR_STREAM ? OBS_ERR_BAD_CONFIG : o;
     }

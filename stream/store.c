@@ -562,6 +562,20 @@ int store_stream_create(store *st, const stream_config *cfg, stream **out, jserr
     return 0;
 }
 
+int store_stream_put(store *st, stream_config *sc, bool update, jserr *err)
+{
+    stream *s = update ? store_stream_find(st, sc->name) : NULL;
+    int rc = -1;
+    if (!update)
+        rc = store_stream_create(st, sc, &s, err);
+    else if (!s)
+        jserr_set(err, JSERR_STREAM_NOT_FOUND, NULL);
+    else
+        rc = store_stream_update(st, s, sc, err);
+    stream_config_free(sc);
+    return rc;
+}
+
 int store_stream_update(store *st, stream *s, const stream_config *cfg, jserr *err)
 {
     if (stream_config_check_update(&s->cfg, cfg, err) < 0)

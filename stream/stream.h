@@ -53,6 +53,10 @@ int store_stream_create(store *st, const stream_config *cfg, stream **out, jserr
 /* Applies a new configuration (stream_config_check_update rules); limits that shrank are
  * enforced at once. */
 int store_stream_update(store *st, stream *s, const stream_config *cfg, jserr *err);
+/* Creates the stream sc describes (as store_stream_create), or with update applies sc to the
+ * existing stream of that name (as store_stream_update; JSERR_STREAM_NOT_FOUND when there is
+ * none). Frees sc. 0 or -1 with err. What kv/ and objstore/ do to make or change a bucket. */
+int store_stream_put(store *st, stream_config *sc, bool update, jserr *err);
 /* Deletes the stream: its column family, its metadata; s is freed. */
 int store_stream_delete(store *st, stream *s, jserr *err);
 
