@@ -201,6 +201,17 @@ bool js_capture(server *s, const nats_op *op)
     if (r->npsubs == 0)
         return false;
     stream *st = r->psubs[0];
+    /* the stream's input transform first: everything after sees the stored subject */
+    char stored[1024];
+    nats_op in;
+    long stored_len = stream_input_subject(st, op->subject.ptr, op->subject.len, stored,
+                                           sizeof stored);
+    if (stored_len > 0) {
+        in = *op;
+        in.subject.ptr = stored;
+        in.subject.len = (size_t)stored_len;
+        op = &in;
+    }
     stream_ack ack;
     jserr err;
     jserr_clear(&err);

@@ -598,7 +598,7 @@ int store_stream_update(store *st, stream *s, const stream_config *cfg, jserr *e
     }
     stream_config_free(&s->cfg);
     s->cfg = next;
-    stream_compile_republish(s);
+    stream_compile_transforms(s);
     bool track = next.max_msgs_per_subject > 0 && next.max_msgs_per_subject <= STREAM_TRACK_SEQS_MAX;
     if (track != s->track_seqs) {
         /* the per-subject sequence lists are only exact when built from every record */

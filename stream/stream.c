@@ -34,7 +34,7 @@ stream *stream_new(store *st, store_db *db, rocksdb_column_family_handle_t *cf, 
     s->state.first_seq = first;
     s->state.last_seq = first - 1;
     s->first_ts_known = true;
-    stream_compile_republish(s);
+    stream_compile_transforms(s);
     if (stream_crypt_init(s) < 0) {
         s->cf = NULL; /* the caller keeps the column family on failure */
         stream_free(s);
@@ -43,14 +43,24 @@ stream *stream_new(store *st, store_db *db, rocksdb_column_family_handle_t *cf, 
     return s;
 }
 
-void stream_compile_republish(stream *s)
+static subject_transform *compile(const json_t *cfg)
+{
+    return cfg ? subject_transform_new(json_string_value(json_object_get(cfg, "src")),
+                                       json_string_value(json_object_get(cfg, "dest")))
+               : NULL;
+}
+
+void stream_compile_transforms(stream *s)
 {
     subject_transform_free(s->republish);
-    s->republish = NULL;
-    if (s->cfg.republish)
-        s->republish = subject_transform_new(
-            json_string_value(json_object_get(s->cfg.republish, "src")),
-            json_string_value(json_object_get(s->cfg.republish, "dest")));
+    subject_transform_free(s->input);
+    s->republish = compile(s->cfg.republish);
+    s->input = compile(s->cfg.subject_transform);
+}
+
+long stream_input_subject(stream *s, const char *subject, size_t len, char *out, size_t cap)
+{
+    return s->input ? subject_transform_apply(s->input, subject, len, out, cap) : -1;
 }
 
 long stream_republish_subject(stream *s, const char *subject, size_t len, char *out, size_t cap)
@@ -111,6 +121,7 @@ void stream_free(stream *s)
     if (s->read_it)
         rocksdb_iter_destroy(s->read_it);
     subject_transform_free(s->republish);
+    subject_transform_free(s->input);
     if (s->cf)
         rocksdb_column_family_handle_destroy(s->cf);
     free(s->cf_name);

@@ -157,6 +157,9 @@ typedef void (*stream_listener_fn)(void *arg, stream *s, stream_event ev, uint64
 /* One listener per store (NULL to remove): it hears every stream's events. */
 void store_set_listener(store *st, stream_listener_fn fn, void *arg);
 
+/* The stream's input transform (`subject_transform`): the subject a message published on
+ * `subject` is stored under, written into out; its length, or -1 when it is stored as is. */
+long stream_input_subject(stream *s, const char *subject, size_t len, char *out, size_t cap);
 /* Republish (the stream's `republish` config): the subject a message stored on `subject` is
  * republished to, written into out (NUL-terminated); its length, or -1 when the stream does not
  * republish it. */

@@ -9,7 +9,7 @@
  * the wrong type is remembered and reported as "invalid JSON: json: cannot unmarshal ..." once
  * the document is read; the enum fields (retention, discard, storage, compression,
  * persist_mode) fail at once with their unmarshaler's text. Features weir does not implement
- * (mirror, sources, subject_transform, placement, templates, compression "s2",
+ * (mirror, sources, placement, templates, compression "s2",
  * counters, atomic and batched publish, message schedules, async persist) are refused with
  * JSERR_STREAM_INVALID_CONFIG and a text naming them, after the JSON itself was read.
  */
@@ -170,6 +170,7 @@ typedef enum {
     F_METADATA,
     F_CONSUMER_LIMITS,
     F_REPUBLISH,
+    F_TRANSFORM,
     F_PERSIST_MODE,   /* "default" | "" accepted, "async" refused */
     F_UNSUPPORTED,    /* object field weir does not implement: null accepted */
     F_SOURCES,        /* array: empty accepted */
@@ -212,8 +213,7 @@ static const field_def fields[] = {
     {"compression", F_COMPRESSION, 0, NULL,
      "stream compression \"s2\" is not supported, use \"none\""},
     {"first_seq", F_U64, OFF(first_seq), "uint64", NULL},
-    {"subject_transform", F_UNSUPPORTED, 0, "server.SubjectTransformConfig",
-     "stream subject transforms are not supported"},
+    {"subject_transform", F_TRANSFORM, 0, "server.SubjectTransformConfig", NULL},
     {"republish", F_REPUBLISH, 0, "server.RePublish", NULL},
     {"allow_direct", F_BOOL, OFF(allow_direct), "bool", NULL},
     {"mirror_direct", F_BOOL, OFF(mirror_direct), "bool", NULL},
@@ -427,16 +427,21 @@ static int parse_consumer_limits(parse_ctx *p, const json_t *v)
     return 0;
 }
 
-/* republish: {"src","dest","headers_only"}, kept as given with src defaulting to ">". */
-static int parse_republish(parse_ctx *p, const json_t *v)
+/* republish {"src","dest","headers_only"} and subject_transform {"src","dest"}: kept as given,
+ * src defaulting to ">". */
+static int parse_transform(parse_ctx *p, const json_t *v, bool republish)
 {
     stream_config *c = p->c;
-    json_decref(c->republish);
-    c->republish = NULL;
+    json_t **slot = republish ? &c->republish : &c->subject_transform;
+    const char *strct = republish ? "RePublish" : "SubjectTransformConfig";
+    json_decref(*slot);
+    *slot = NULL;
     if (json_is_null(v))
         return 0;
     if (!json_is_object(v)) {
-        type_error(p, gojson_kind(v), "StreamConfigRequest", "republish", "server.RePublish");
+        type_error(p, gojson_kind(v), "StreamConfigRequest", republish ? "republish"
+                                                                       : "subject_transform",
+                   republish ? "server.RePublish" : "server.SubjectTransformConfig");
         return 0;
     }
     const char *src = ">", *dest = "";
@@ -447,14 +452,14 @@ static int parse_republish(parse_ctx *p, const json_t *v)
         bool is_src = strcasecmp(k, "src") == 0, is_dest = strcasecmp(k, "dest") == 0;
         if ((is_src || is_dest) && !json_is_null(val)) {
             if (!json_is_string(val)) {
-                type_error(p, gojson_kind(val), "RePublish", is_src ? "src" : "dest", "string");
+                type_error(p, gojson_kind(val), strct, is_src ? "src" : "dest", "string");
                 return 0;
             }
             if (is_src && json_string_length(val))
                 src = json_string_value(val);
             else if (is_dest)
                 dest = json_string_value(val);
-        } else if (strcasecmp(k, "headers_only") == 0 && !json_is_null(val)) {
+        } else if (republish && strcasecmp(k, "headers_only") == 0 && !json_is_null(val)) {
             if (!json_is_boolean(val)) {
                 type_error(p, gojson_kind(val), "RePublish", "headers_only", "bool");
                 return 0;
@@ -462,10 +467,9 @@ static int parse_republish(parse_ctx *p, const json_t *v)
             headers_only = json_is_true(val);
         }
     }
-    c->republish = headers_only ? json_pack("{s:s,s:s,s:b}", "src", src, "dest", dest,
-                                            "headers_only", 1)
-                                : json_pack("{s:s,s:s}", "src", src, "dest", dest);
-    return c->republish ? 0 : -1;
+    *slot = headers_only ? json_pack("{s:s,s:s,s:b}", "src", src, "dest", dest, "headers_only", 1)
+                         : json_pack("{s:s,s:s}", "src", src, "dest", dest);
+    return *slot ? 0 : -1;
 }
 
 /* True when a placement object asks for anything: cluster, tags or a preferred server. */
@@ -599,7 +603,8 @@ static int parse_field(parse_ctx *p, const field_def *f, const json_t *v, jserr 
             goto oom;
         return 0;
     case F_REPUBLISH:
-        if (parse_republish(p, v) != 0)
+    case F_TRANSFORM:
+        if (parse_transform(p, v, f->kind == F_REPUBLISH) != 0)
             goto oom;
         return 0;
     case F_UNSUPPORTED:
@@ -851,6 +856,27 @@ static int check_republish(const stream_config *c, jserr *err)
     return 0;
 }
 
+/* nats-server's checks of an input subject transform: a valid source, a mapping it can make. */
+static int check_subject_transform(const stream_config *c, jserr *err)
+{
+    const char *src = json_string_value(json_object_get(c->subject_transform, "src"));
+    const char *dest = json_string_value(json_object_get(c->subject_transform, "dest"));
+    char msg[320];
+    if (src && *src && !subject_valid_filter(src, strlen(src))) {
+        snprintf(msg, sizeof msg, "invalid subject %.250s", src);
+        jserr_set(err, JSERR_STREAM_TRANSFORM_INVALID_SOURCE, "err", msg, NULL);
+        return -1;
+    }
+    subject_transform *t = subject_transform_new(src, dest);
+    if (!t) {
+        jserr_set(err, JSERR_STREAM_TRANSFORM_INVALID_DESTINATION, "err",
+                  "invalid mapping destination", NULL);
+        return -1;
+    }
+    subject_transform_free(t);
+    return 0;
+}
+
 static int check_subjects(const stream_config *c, jserr *err)
 {
     static const char *const js_spaces[] = {"$JS.>", "$JSC.>", "$NRG.>"};
@@ -955,6 +981,8 @@ int stream_config_check(const stream_config *c, jserr *err)
     if (c->consumer_limits && !json_is_object(c->consumer_limits))
         return invalid_config(err, "stream consumer limits must be an object");
     if (c->republish && check_republish(c, err) != 0)
+        return -1;
+    if (c->subject_transform && check_subject_transform(c, err) != 0)
         return -1;
     if (c->num_replicas > 1) {
         jserr_set(err, JSERR_STREAM_REPLICAS_NOT_SUPPORTED, NULL);
@@ -1101,6 +1129,8 @@ json_t *stream_config_to_json(const stream_config *c)
     SET("consumer_limits", c->consumer_limits ? json_deep_copy(c->consumer_limits) : json_object());
     if (c->republish)
         SET("republish", json_deep_copy(c->republish));
+    if (c->subject_transform)
+        SET("subject_transform", json_deep_copy(c->subject_transform));
     SET("allow_msg_ttl", json_boolean(c->allow_msg_ttl));
     if (c->subject_delete_marker_ttl_ns != 0)
         SET("subject_delete_marker_ttl", json_integer(c->subject_delete_marker_ttl_ns));
@@ -1126,6 +1156,7 @@ int stream_config_copy(stream_config *dst, const stream_config *src)
     dst->metadata = NULL;
     dst->consumer_limits = NULL;
     dst->republish = NULL;
+    dst->subject_transform = NULL;
     dst->compression = NULL;
     if ((src->name && !(dst->name = dup_str(src->name))) ||
         (src->description && !(dst->description = dup_str(src->description))) ||
@@ -1143,7 +1174,9 @@ int stream_config_copy(stream_config *dst, const stream_config *src)
     }
     if ((src->metadata && !(dst->metadata = json_deep_copy(src->metadata))) ||
         (src->consumer_limits && !(dst->consumer_limits = json_deep_copy(src->consumer_limits))) ||
-        (src->republish && !(dst->republish = json_deep_copy(src->republish))))
+        (src->republish && !(dst->republish = json_deep_copy(src->republish))) ||
+        (src->subject_transform &&
+         !(dst->subject_transform = json_deep_copy(src->subject_transform))))
         goto fail;
     return 0;
 fail:
@@ -1175,6 +1208,11 @@ static bool object_eq(const json_t *a, const json_t *b)
     return json_equal((json_t *)a, (json_t *)b);
 }
 
+static bool json_same(const json_t *a, const json_t *b)
+{
+    return (!a && !b) || (a && b && json_equal((json_t *)a, (json_t *)b));
+}
+
 bool stream_config_equal(const stream_config *a, const stream_config *b)
 {
     if (!str_eq(a->name, b->name) || !str_eq(a->description, b->description) ||
@@ -1200,8 +1238,8 @@ bool stream_config_equal(const stream_config *a, const stream_config *b)
            limit_of(a->consumer_limits, "max_ack_pending") ==
                limit_of(b->consumer_limits, "max_ack_pending") &&
            compression_eq(a->compression, b->compression) &&
-           ((!a->republish && !b->republish) ||
-            (a->republish && b->republish && json_equal(a->republish, b->republish)));
+           json_same(a->republish, b->republish) &&
+           json_same(a->subject_transform, b->subject_transform);
 }
 
 void stream_config_free(stream_config *c)
@@ -1216,6 +1254,7 @@ void stream_config_free(stream_config *c)
     json_decref(c->metadata);
     json_decref(c->consumer_limits);
     json_decref(c->republish);
+    json_decref(c->subject_transform);
     free(c->compression);
     memset(c, 0, sizeof *c);
 }

@@ -127,6 +127,7 @@ struct stream {
     stream_config cfg;
     int64_t created_ns;   /* when it was created (kept in the sequence state), 0 = unknown */
     subject_transform *republish; /* cfg.republish compiled, or NULL */
+    subject_transform *input;     /* cfg.subject_transform compiled, or NULL */
     stream_state state;   /* msgs, bytes, first/last seq and ts (num_* computed on demand) */
     bool first_ts_known;  /* state.first_ts_ns is exact (else read on demand) */
     strmap subjects;      /* subject → subj_entry* */
@@ -181,8 +182,8 @@ static inline void stream_cf_written(stream *s)
 {
     s->cf_written = true;
 }
-/* Compiles cfg.republish into s->republish (after a create or an update). */
-void stream_compile_republish(stream *s);
+/* Compiles cfg.republish and cfg.subject_transform (after a create or an update). */
+void stream_compile_transforms(stream *s);
 /* Tells the store's listener (if any) about one event of s. */
 void stream_notify(stream *s, stream_event ev, uint64_t seq, const char *subject, size_t len);
 stream *stream_new(store *st, store_db *db, rocksdb_column_family_handle_t *cf, const char *cf_name,

@@ -930,6 +930,35 @@ static void detect_server(void)
     printf("info: server version 2.%d, api level %d\n", server_minor, api_level);
 }
 
+/* A stream's subject_transform (nats-server 2.10): messages are stored under the transformed
+ * subject, which is what reads and consumers see. nats-server 2.9 ignores the field. */
+static void subject_transform(void)
+{
+    CHECK(js);
+    if (server_minor < 10)
+        return;
+    natsMsg *m = NULL;
+    const char *req = "{\"name\":\"TR\",\"subjects\":[\"tin.>\"],"
+                      "\"subject_transform\":{\"src\":\"tin.*.>\",\"dest\":\"stored.$1.>\"}}";
+    CHECK(natsConnection_RequestString(&m, nc, "$JS.API.STREAM.CREATE.TR", req, 2000) == NATS_OK);
+    CHECKF(strstr(natsMsg_GetData(m), "\"error\"") == NULL, "%s", natsMsg_GetData(m));
+    natsMsg_Destroy(m);
+    jsErrCode ec = 0;
+    jsPubAck *pa = NULL;
+    CHECK(js_Publish(&pa, js, "tin.eu.orders.1", "x", 1, NULL, &ec) == NATS_OK && pa->Sequence == 1);
+    jsPubAck_Destroy(pa);
+    natsMsg *got = NULL;
+    CHECK(js_GetMsg(&got, js, "TR", 1, NULL, &ec) == NATS_OK);
+    CHECKF(got && !strcmp(natsMsg_GetSubject(got), "stored.eu.orders.1"), "stored as %s",
+           got ? natsMsg_GetSubject(got) : "(none)");
+    natsMsg_Destroy(got);
+    /* a subject the source does not match is stored as published */
+    CHECK(js_Publish(NULL, js, "tin.x", "y", 1, NULL, &ec) == NATS_OK);
+    CHECK(js_GetLastMsg(&got, js, "TR", "tin.x", NULL, &ec) == NATS_OK);
+    natsMsg_Destroy(got);
+    CHECK(js_DeleteStream(js, "TR", NULL, &ec) == NATS_OK);
+}
+
 /* jetstream { domain: ABC }: the API answers on $JS.ABC.API.> (clients with a domain option)
  * and still on $JS.API.>; account info and PubAcks carry the domain; another domain gets no
  * responders. Its own server. */
@@ -1004,6 +1033,7 @@ int main(void)
     RUN(bad_requests);
     RUN(storage_limits);
     RUN(survives_restart);
+    RUN(subject_transform);
     RUN(domain);
     jsCtx_Destroy(js);
     natsConnection_Destroy(nc);

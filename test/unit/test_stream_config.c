@@ -299,8 +299,12 @@ static void test_unsupported_features(void)
     EXPECT_ERR("{\"name\":\"A\",\"mirror\":{\"name\":\"B\"}}", INVALID, "stream mirrors are not supported");
     EXPECT_ERR("{\"name\":\"A\",\"sources\":[{\"name\":\"B\"}]}", INVALID,
                "stream sources are not supported");
-    EXPECT_ERR("{\"name\":\"A\",\"subject_transform\":{\"src\":\">\",\"dest\":\"x.>\"}}", INVALID,
-               "stream subject transforms are not supported");
+    EXPECT_OK("{\"name\":\"A\",\"subjects\":[\"in.>\"],"
+              "\"subject_transform\":{\"src\":\"in.>\",\"dest\":\"stored.>\"}}");
+    EXPECT_ERR("{\"name\":\"A\",\"subject_transform\":{\"src\":\"a..b\",\"dest\":\"x\"}}",
+               10155, "stream transform source: invalid subject a..b");
+    EXPECT_ERR("{\"name\":\"A\",\"subject_transform\":{\"src\":\"a.*\",\"dest\":\"x.>\"}}",
+               10156, "stream transform: invalid mapping destination");
     /* republish: nats-server's checks */
     EXPECT_OK("{\"name\":\"A\",\"subjects\":[\"a.>\"],\"republish\":{\"dest\":\"x.>\"}}");
     EXPECT_ERR("{\"name\":\"A\",\"subjects\":[\"a.>\"],\"republish\":{\"dest\":\"a.x\"}}",
