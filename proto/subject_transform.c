@@ -72,8 +72,11 @@ static int numbered(const char *t, size_t n)
         if (p >= end || tolower((unsigned char)*p) != fn[i])
             return -1; /* another function: not supported */
     int v = 0;
-    while (p < end && isdigit((unsigned char)*p))
+    while (p < end && isdigit((unsigned char)*p)) {
+        if (v > 1000)
+            return -1; /* no source has that many wildcards */
         v = v * 10 + (*p++ - '0');
+    }
     if (p >= end || *p++ != ')')
         return -1;
     while (p < end && *p == ' ')

@@ -59,6 +59,7 @@ static void test_refused(void)
     T("a.*", "b.>", "a.x", "invalid");              /* no '>' in the source */
     T("a.*", "b.$2", "a.x", "invalid");             /* only one wildcard */
     T("a.*", "b.{{partition(3,1)}}", "a.x", "invalid");
+    T("a.*", "b.{{wildcard(99999999999)}}", "a.x", "invalid"); /* found by the fuzzer */
     T("a.*", "b..c", "a.x", "invalid");
     T("a.*", "", "a.x", "invalid");
 }
