@@ -294,3 +294,24 @@ void nats_header_build_free(nats_header_builder *b)
     b->cap = 0;
     b->failed = false;
 }
+
+static const char bare_status[] = "NATS/1.0\r\n";
+
+size_t nats_header_extended_len(size_t len, size_t lines_len)
+{
+    return (len >= 2 ? len - 2 : sizeof bare_status - 1) + lines_len + 2;
+}
+
+char *nats_header_extend(const char *block, size_t len, const char *lines, size_t lines_len,
+                         size_t *out_len)
+{
+    size_t keep = len >= 2 ? len - 2 : sizeof bare_status - 1;
+    char *out = malloc(keep + lines_len + 2);
+    if (!out)
+        return NULL;
+    memcpy(out, len >= 2 ? block : bare_status, keep);
+    memcpy(out + keep, lines, lines_len);
+    memcpy(out + keep + lines_len, "\r\n", 2);
+    *out_len = keep + lines_len + 2;
+    return out;
+}

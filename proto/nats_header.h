@@ -46,6 +46,17 @@ nats_slice nats_header_get(const nats_header *h, const char *key);
  * return the same slice. */
 bool nats_header_find(const char *block, size_t len, const char *key, nats_slice *value);
 
+/* ---- extending a block ---- */
+
+/* The block with lines added: block (or, when len < 2, a bare "NATS/1.0" status line) without
+ * its closing empty line, then lines ("Key: value\r\n" ...), then the empty line — how
+ * nats-server adds Nats-Msg-Size to a headers-only delivery and its headers to a republished
+ * message. A new buffer (free it) of *out_len bytes, or NULL when out of memory. */
+char *nats_header_extend(const char *block, size_t len, const char *lines, size_t lines_len,
+                         size_t *out_len);
+/* The length nats_header_extend gives, without making the block. */
+size_t nats_header_extended_len(size_t len, size_t lines_len);
+
 /* ---- builder ---- */
 
 typedef struct nats_header_builder {

@@ -18,6 +18,7 @@
 #include "jsconsumer.h"
 #include "log.h"
 #include "proto/gotime.h"
+#include "proto/nats_header.h"
 #include "proto/numfmt.h"
 #include "stream/seal.h"
 #include "stream/stream.h"
@@ -166,26 +167,23 @@ static void republish(server *s, stream *st, const nats_op *op, const char *dest
 {
     bool headers_only = stream_republish_headers_only(st);
     size_t data_len = op->payload.len - op->hdr_len;
-    /* the message's own block without its closing CRLF, or a bare status line */
-    size_t keep = op->hdr_len >= 2 ? op->hdr_len - 2 : 0;
-    const char *base = keep ? op->payload.ptr : "NATS/1.0\r\n";
-    if (!keep)
-        keep = 10;
-    size_t cap = keep + op->subject.len + strlen(stream_name(st)) + 256;
-    char *h = malloc(cap);
-    if (!h)
+    /* the fixed words, five numbers and a timestamp fit in 256 bytes besides the two names */
+    size_t cap = op->subject.len + strlen(stream_name(st)) + 256;
+    char *lines = malloc(cap), ts_text[GOTIME_RFC3339_MAX];
+    if (!lines)
         return;
-    memcpy(h, base, keep);
-    char ts_text[GOTIME_RFC3339_MAX];
-    int n = snprintf(h + keep, cap - keep,
+    int n = snprintf(lines, cap,
                      "Nats-Stream: %s\r\nNats-Subject: %.*s\r\nNats-Sequence: %" PRIu64
                      "\r\nNats-Time-Stamp: %s\r\nNats-Last-Sequence: %" PRIu64 "\r\n",
                      stream_name(st), (int)op->subject.len, op->subject.ptr, seq,
                      gotime_format_rfc3339nano(ts, ts_text), last_on_subject);
-    size_t len = keep + (size_t)n;
     if (headers_only)
-        len += (size_t)snprintf(h + len, cap - len, "Nats-Msg-Size: %zu\r\n", data_len);
-    len += (size_t)snprintf(h + len, cap - len, "\r\n");
+        n += snprintf(lines + n, cap - (size_t)n, "Nats-Msg-Size: %zu\r\n", data_len);
+    size_t len;
+    char *h = nats_header_extend(op->payload.ptr, op->hdr_len, lines, (size_t)n, &len);
+    free(lines);
+    if (!h)
+        return;
     client_deliver_internal(s, dest, dest_len, dest, dest_len, NULL, 0, h, len,
                             headers_only ? NULL : op->payload.ptr + op->hdr_len,
                             headers_only ? 0 : data_len);

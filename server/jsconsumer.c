@@ -17,6 +17,7 @@
 #include "client.h"
 #include "jsconsumer_internal.h"
 #include "log.h"
+#include "proto/nats_header.h"
 #include "proto/numfmt.h"
 #include "proto/duration.h"
 #include "stream/consumer_store.h"
@@ -293,23 +294,11 @@ size_t jsc_ack_subject(const entry *e, const consumer_delivery *d, char *ack, si
 }
 
 /* headers_only: the message's headers plus Nats-Msg-Size, as nats-server's
- * convertToHeadersOnly writes them. Returns a new buffer (free it) of *len bytes, or NULL. */
-static char *headers_only(const stream_msg *m, size_t *len)
+ * convertToHeadersOnly writes them; the line into out, its length returned. */
+static size_t msg_size_line(const stream_msg *m, char out[64])
 {
-    static const char status_line[] = "NATS/1.0\r\n";
-    char size_line[64];
-    int n = snprintf(size_line, sizeof size_line, "Nats-Msg-Size: %zu\r\n\r\n", m->data_len);
-    size_t keep = m->hdr && m->hdr_len >= 2 ? m->hdr_len - 2 : 0; /* drop the final CRLF */
-    const char *base = keep ? m->hdr : status_line;
-    if (!keep)
-        keep = sizeof status_line - 1;
-    char *out = malloc(keep + (size_t)n);
-    if (!out)
-        return NULL;
-    memcpy(out, base, keep);
-    memcpy(out + keep, size_line, (size_t)n);
-    *len = keep + (size_t)n;
-    return out;
+    int n = snprintf(out, 64, "Nats-Msg-Size: %zu\r\n", m->data_len);
+    return n > 0 ? (size_t)n : 0;
 }
 
 static bool is_headers_only(const entry *e)
@@ -322,8 +311,8 @@ int64_t jsc_delivery_size(const entry *e, const consumer_delivery *d)
     char ack[JSC_ACK_MAX];
     size_t hdr = d->msg.hdr ? d->msg.hdr_len : 0, data = d->msg.data_len;
     if (is_headers_only(e)) {
-        char *h = headers_only(&d->msg, &hdr);
-        free(h);
+        char line[64];
+        hdr = nats_header_extended_len(hdr, msg_size_line(&d->msg, line));
         data = 0;
     }
     return (int64_t)(d->msg.subject_len + jsc_ack_subject(e, d, ack, sizeof ack) + hdr + data);
@@ -336,7 +325,9 @@ int64_t jsc_send(server *s, entry *e, const char *to, const consumer_delivery *d
     const char *hdr = d->msg.hdr;
     size_t hdr_len = hdr ? d->msg.hdr_len : 0, data_len = d->msg.data_len;
     char *ho = NULL;
-    if (is_headers_only(e) && (ho = headers_only(&d->msg, &hdr_len)) != NULL) {
+    char line[64];
+    if (is_headers_only(e) &&
+        (ho = nats_header_extend(hdr, hdr_len, line, msg_size_line(&d->msg, line), &hdr_len))) {
         hdr = ho;
         data_len = 0;
     }

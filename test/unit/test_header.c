@@ -412,6 +412,21 @@ static void test_build_large(void)
     CHECK(found);
 }
 
+static void test_extend(void)
+{
+    size_t n;
+    const char block[] = "NATS/1.0\r\nA: b\r\n\r\n";
+    char *h = nats_header_extend(block, sizeof block - 1, "C: d\r\n", 6, &n);
+    CHECK(h && n == strlen("NATS/1.0\r\nA: b\r\nC: d\r\n\r\n") &&
+          memcmp(h, "NATS/1.0\r\nA: b\r\nC: d\r\n\r\n", n) == 0 &&
+          n == nats_header_extended_len(sizeof block - 1, 6));
+    free(h);
+    h = nats_header_extend(NULL, 0, "C: d\r\n", 6, &n); /* no headers: a bare status line */
+    CHECK(h && n == 18 && memcmp(h, "NATS/1.0\r\nC: d\r\n\r\n", n) == 0 &&
+          n == nats_header_extended_len(0, 6));
+    free(h);
+}
+
 int main(void)
 {
     RUN(test_empty_block);
@@ -433,5 +448,6 @@ int main(void)
     RUN(test_build_status);
     RUN(test_build_invalid_input_fails);
     RUN(test_build_large);
+    RUN(test_extend);
     TESTLIB_EXIT();
 }

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define T0 1700000000000000000LL /* a synthetic clock, ns */
 #define KIB 1024u
 #define MIB (1024u * 1024u)
 #define CHUNK OBS_DEFAULT_CHUNK_SIZE
@@ -28,50 +27,8 @@
 
 /* ---------------- fixture ---------------- */
 
-static store *ST;
-static char DIR_[64];
-static int64_t CLOCK_ = T0;
-static jserr E;
-
-static int64_t fake_now(void *arg)
-{
-    (void)arg;
-    CLOCK_ += 1000;
-    return CLOCK_;
-}
-
-static store *open_at(const char *dir)
-{
-    char err[256];
-    store_options o = {.dir = dir, .sync_interval_ms = 120000};
-    store *st = store_open(&o, err, sizeof err);
-    if (!st)
-        fprintf(stderr, "store_open: %s\n", err);
-    return st;
-}
-
-static void fx_begin(void)
-{
-    snprintf(DIR_, sizeof DIR_, "/tmp/weir-obs-XXXXXX");
-    if (!mkdtemp(DIR_)) {
-        perror("mkdtemp");
-        exit(2);
-    }
-    ST = open_at(DIR_);
-    if (!ST)
-        exit(2);
-    CLOCK_ = T0;
-}
-
-static void fx_end(void)
-{
-    store_close(ST);
-    ST = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", DIR_);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", DIR_);
-}
+#define FIXTURE_NAME "obs"
+#include "store_fixture.h"
 
 /* What a case opened, released after it (a failed CHECK returns early). */
 #define NTRACK 8
