@@ -35,6 +35,10 @@
 
 #define CLIENT_INBUF_START (16 * 1024)
 #define CLIENT_READ_MAX (256 * 1024)
+/* A long run of deliveries to one connection (a pull batch, a fan-out of a large read) goes out
+ * in pieces of this size as it is produced rather than once per loop iteration, so the reader
+ * works on the first messages while the rest are being formatted. */
+#define CLIENT_EARLY_FLUSH (32 * 1024)
 
 typedef struct subscription {
     client *owner;
@@ -91,6 +95,7 @@ struct client {
 
 static void client_io(loop_handler *h, uint32_t events);
 static void client_close(client *c, const char *reason);
+static void flush_client(client *c);
 
 /* ---------- output ---------- */
 
@@ -263,6 +268,8 @@ static void deliver(subscription *sub, const char *subj, size_t slen, const char
     if (c->perms && rlen && perms_conn_track_reply(c->perms, reply, rlen,
                                                     loop_now_ms(c->srv->loop)) < 0)
         client_close(c, "out of memory");
+    else if (c->out.pending >= CLIENT_EARLY_FLUSH && !(c->io.events & EPOLLOUT))
+        flush_client(c);
 }
 
 /* ---------- subscriptions ---------- */
