@@ -102,6 +102,11 @@ static int db_open(store_db *d, const char *path, bool memory, char ***extra_nam
     d->cache = rocksdb_cache_create_lru(32u << 20);
     d->table = rocksdb_block_based_options_create();
     rocksdb_block_based_options_set_block_cache(d->table, d->cache);
+    /* Table blocks are checksummed with XXH3 rather than the default CRC32C, which Debian's
+     * portable RocksDB build computes in software: verifying the blocks of a large object read
+     * back cost a sixth of the server's CPU (docs/BENCHMARKS.md). Each file records its own
+     * checksum type, so stores written before this still read. (The WAL's CRC32C is fixed.) */
+    rocksdb_block_based_options_set_checksum(d->table, 4 /* rocksdb::kXXH3 */);
     rocksdb_options_set_block_based_table_factory(d->opts, d->table);
     if (memory) {
         d->env = rocksdb_create_mem_env();
