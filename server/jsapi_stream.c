@@ -83,6 +83,23 @@ static json_t *info_json(server *s, stream *st, bool with_cluster, bool details,
     json_object_set_new(state, "consumer_count",
                         json_integer((json_int_t)jsc_count(s, stream_name(st))));
     json_object_set_new(o, "state", state);
+    uint64_t lag;
+    int64_t contact_ns;
+    if (stream_mirror_status(st, &lag, &contact_ns)) {
+        /* StreamSourceInfo; active: ns since the origin was last seen, -1 when never */
+        const json_t *mc = stream_get_config(st)->mirror;
+        json_t *m = json_object();
+        json_object_set_new(m, "name", json_incref(json_object_get(mc, "name")));
+        if (json_object_get(mc, "filter_subject"))
+            json_object_set_new(m, "filter_subject", json_incref(json_object_get(mc, "filter_subject")));
+        if (json_object_get(mc, "subject_transforms"))
+            json_object_set_new(m, "subject_transforms",
+                                json_deep_copy(json_object_get(mc, "subject_transforms")));
+        json_object_set_new(m, "lag", json_integer((json_int_t)lag));
+        int64_t active = contact_ns ? jsapi_now_ns() - contact_ns : -1;
+        json_object_set_new(m, "active", json_integer(active < 0 && contact_ns ? 0 : active));
+        json_object_set_new(o, "mirror", m);
+    }
     if (with_cluster) {
         /* nats-server 2.10+: a stream without a Raft group reports this server as its leader */
         json_t *c = json_object();

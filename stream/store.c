@@ -184,6 +184,8 @@ static int registry_insert(store *st, stream *s)
     }
     st->streams[i] = s;
     st->nstreams++;
+    if (s->cfg.mirror)
+        st->nmirrors++;
     return 0;
 }
 
@@ -191,6 +193,8 @@ static void registry_remove(store *st, stream *s)
 {
     for (size_t i = 0; i < st->nstreams; i++) {
         if (st->streams[i] == s) {
+            if (s->cfg.mirror)
+                st->nmirrors--;
             memmove(st->streams + i, st->streams + i + 1, (st->nstreams - i - 1) * sizeof *st->streams);
             st->nstreams--;
             return;
@@ -509,6 +513,32 @@ static int write_definition(store *st, const seal_key *k, const stream_config *c
     return 0;
 }
 
+static const char *mirror_origin_name(const stream_config *cfg)
+{
+    return json_string_value(json_object_get(cfg->mirror, "name"));
+}
+
+/* A mirror's checks against the streams there are (checkStreamCfg): the origin's messages must
+ * fit the mirror's max_msg_size, and following mirrors from the origin must not lead back. */
+static int check_mirror_origin(store *st, const stream_config *cfg, jserr *err)
+{
+    stream *origin = store_stream_find(st, mirror_origin_name(cfg));
+    if (origin && cfg->max_msg_size > 0 && origin->cfg.max_msg_size > 0 &&
+        cfg->max_msg_size < origin->cfg.max_msg_size) {
+        jserr_set(err, JSERR_MIRROR_MAX_MESSAGE_SIZE_TOO_BIG, NULL);
+        return -1;
+    }
+    for (size_t hops = 0; origin && origin->cfg.mirror && hops < st->nstreams; hops++) {
+        const char *next = mirror_origin_name(&origin->cfg);
+        if (strcmp(next, cfg->name) == 0) {
+            jserr_set(err, JSERR_STREAM_INVALID_CONFIG, "err", "detected cycle", NULL);
+            return -1;
+        }
+        origin = store_stream_find(st, next);
+    }
+    return 0;
+}
+
 int store_stream_create(store *st, const stream_config *cfg, stream **out, jserr *err)
 {
     *out = NULL;
@@ -527,6 +557,8 @@ int store_stream_create(store *st, const stream_config *cfg, stream **out, jserr
         jserr_set(err, JSERR_STREAM_SUBJECT_OVERLAP, NULL);
         return -1;
     }
+    if (cfg->mirror && check_mirror_origin(st, cfg, err) < 0)
+        return -1;
     char cfname[300], why[512];
     snprintf(cfname, sizeof cfname, CF_STREAM_PREFIX "%s", cfg->name);
     store_db *d = cfg->storage == STREAM_STORAGE_MEMORY ? &st->mem : &st->file;
@@ -549,7 +581,11 @@ int store_stream_create(store *st, const stream_config *cfg, stream **out, jserr
         return -1;
     }
     jserr_clear(err);
-    if (write_definition(st, s->seal, cfg, JSERR_STREAM_CREATE, err) < 0 ||
+    /* a mirror serves direct gets for its origin when the origin allows them */
+    stream *origin = cfg->mirror ? store_stream_find(st, mirror_origin_name(cfg)) : NULL;
+    if (origin)
+        s->cfg.mirror_direct = origin->cfg.allow_direct;
+    if (write_definition(st, s->seal, &s->cfg, JSERR_STREAM_CREATE, err) < 0 ||
         registry_insert(st, s) < 0) {
         char *rerr = NULL;
         rocksdb_drop_column_family(d->db, h, &rerr);
@@ -603,7 +639,10 @@ int store_stream_update(store *st, stream *s, const stream_config *cfg, jserr *e
     }
     stream_config_free(&s->cfg);
     s->cfg = next;
-    stream_compile_transforms(s);
+    if (stream_apply_config(s) < 0) {
+        jserr_set(err, JSERR_STREAM_UPDATE, "err", "cannot change the stream's compression", NULL);
+        return -1;
+    }
     bool track = next.max_msgs_per_subject > 0 && next.max_msgs_per_subject <= STREAM_TRACK_SEQS_MAX;
     if (track != s->track_seqs) {
         /* the per-subject sequence lists are only exact when built from every record */

@@ -34,8 +34,7 @@ stream *stream_new(store *st, store_db *db, rocksdb_column_family_handle_t *cf, 
     s->state.first_seq = first;
     s->state.last_seq = first - 1;
     s->first_ts_known = true;
-    stream_compile_transforms(s);
-    if (stream_crypt_init(s) < 0) {
+    if (stream_apply_config(s) < 0 || stream_crypt_init(s) < 0) {
         s->cf = NULL; /* the caller keeps the column family on failure */
         stream_free(s);
         return NULL;
@@ -50,12 +49,52 @@ static subject_transform *compile(const json_t *cfg)
                : NULL;
 }
 
-void stream_compile_transforms(stream *s)
+/* compression "s2" compresses the stream's table files with LZ4, RocksDB's fast codec (the
+ * column families are created uncompressed, store.c). Records in the WAL and in memtables stay
+ * as they are; files already written keep their codec until compaction rewrites them. */
+static int apply_compression(stream *s)
+{
+    if (s->compressed == s->cfg.compress)
+        return 0;
+    const char *key = "compression";
+    const char *value = s->cfg.compress ? "kLZ4Compression" : "kNoCompression";
+    char *rerr = NULL;
+    rocksdb_set_options_cf(s->db->db, s->cf, 1, &key, &value, &rerr);
+    if (rerr) {
+        rocksdb_free(rerr);
+        return -1;
+    }
+    s->compressed = s->cfg.compress;
+    return 0;
+}
+
+int stream_flush(stream *s, uint64_t *table_bytes)
+{
+    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+    rocksdb_flushoptions_set_wait(fo, 1);
+    char *rerr = NULL;
+    rocksdb_flush_cf(s->db->db, fo, s->cf, &rerr);
+    rocksdb_flushoptions_destroy(fo);
+    if (rerr) {
+        rocksdb_free(rerr);
+        return -1;
+    }
+    *table_bytes = 0;
+    return rocksdb_property_int_cf(s->db->db, s->cf, "rocksdb.total-sst-files-size", table_bytes)
+                   == 0
+               ? 0
+               : -1;
+}
+
+int stream_apply_config(stream *s)
 {
     subject_transform_free(s->republish);
     subject_transform_free(s->input);
     s->republish = compile(s->cfg.republish);
     s->input = compile(s->cfg.subject_transform);
+    if (stream_mirror_compile(s) < 0)
+        return -1;
+    return apply_compression(s);
 }
 
 long stream_input_subject(stream *s, const char *subject, size_t len, char *out, size_t cap)
@@ -122,6 +161,7 @@ void stream_free(stream *s)
         rocksdb_iter_destroy(s->read_it);
     subject_transform_free(s->republish);
     subject_transform_free(s->input);
+    stream_mirror_release(s);
     if (s->cf)
         rocksdb_column_family_handle_destroy(s->cf);
     free(s->cf_name);

@@ -125,6 +125,29 @@ int stream_append(stream *s, const char *subject, size_t subject_len, const char
                   size_t hdr_len, const char *data, size_t data_len, int64_t now_ns,
                   stream_ack *ack, jserr *err);
 
+/* Writes the stream's committed records out of the memtable into table files now (RocksDB
+ * does so on its own when the memtable fills) and gives the bytes its table files take on disk:
+ * what compression saves shows there. 0, or -1 when the store refused. */
+int stream_flush(stream *s, uint64_t *table_bytes);
+
+/* Stores m, read from the stream this one mirrors, on `subject` (m's own, or transformed by the
+ * mirror's subject_transforms) under m's sequence and timestamp: a sequence past the last one
+ * leaves the gap the origin has. The origin applied the publish-time checks; the mirror's own
+ * limits apply. A sequence already reached is ignored. 0, or -1 (err set). */
+int stream_append_mirrored(stream *s, const char *subject, size_t subject_len,
+                           const stream_msg *m, jserr *err);
+
+/* Mirrors (streams whose config has a mirror) are fed by the store from their origin stream in
+ * the same store: store_sync_mirrors copies what the origins have committed beyond each mirror's
+ * last sequence, at most `budget` messages in all (the next call goes on), and returns true when
+ * some mirror has more to copy. An origin that does not exist (yet) is waited for. */
+bool store_sync_mirrors(store *st, int64_t now_ns, size_t budget);
+
+/* A mirror's progress, for its stream info: the origin's messages (matching the mirror's
+ * filters) not copied yet, and when the mirror last found its origin (ns since the epoch; 0 =
+ * never). False when s is not a mirror. */
+bool stream_mirror_status(stream *s, uint64_t *lag, int64_t *last_contact_ns);
+
 /* The message at seq: 0, or -1 with JSERR_NO_MESSAGE_FOUND. */
 int stream_get(stream *s, uint64_t seq, stream_msg *out, jserr *err);
 /* The first message at or after seq whose subject matches filter (NULL or ">" = any). */

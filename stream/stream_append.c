@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "proto/duration.h"
 #include "proto/nats_header.h"
@@ -245,11 +246,16 @@ static int rollup(stream *s, const char *subject, size_t subject_len, bool all, 
     return rc;
 }
 
-int stream_append(stream *s, const char *subject, size_t subject_len, const char *hdr,
+/* A publish (mirror_seq 0), or a message copied from the origin of a mirror under its
+ * sequence and timestamp (now_ns): the origin has applied the expectations and the dedup
+ * already, and what the mirror does not allow (TTLs, rollups) is stored as a plain message
+ * rather than refused, so the mirror never stalls on it. */
+static int append(stream *s, const char *subject, size_t subject_len, const char *hdr,
                   size_t hdr_len, const char *data, size_t data_len, int64_t now_ns,
-                  stream_ack *ack, jserr *err)
+                  uint64_t mirror_seq, stream_ack *ack, jserr *err)
 {
     const stream_config *c = &s->cfg;
+    bool mirrored = mirror_seq > 0;
     nats_slice v;
     ack->seq = 0;
     ack->duplicate = false;
@@ -265,7 +271,16 @@ int stream_append(stream *s, const char *subject, size_t subject_len, const char
     bool has_id = false, has_ttl = false, rollup_sub = false, rollup_all = false;
     int64_t ttl_secs = 0;
     int ttl_rc = 0;
-    if (hdr_len > 0) {
+    if (hdr_len > 0 && mirrored) {
+        has_ttl = c->allow_msg_ttl && header(hdr, hdr_len, HDR_TTL, &ttl_v);
+        if (has_ttl)
+            ttl_rc = parse_ttl(ttl_v, &ttl_secs);
+        if (c->allow_rollup_hdrs && !c->deny_purge && header(hdr, hdr_len, HDR_ROLLUP, &v) &&
+            v.len == 3) {
+            rollup_sub = strncasecmp(v.ptr, "sub", 3) == 0;
+            rollup_all = strncasecmp(v.ptr, "all", 3) == 0;
+        }
+    } else if (hdr_len > 0) {
         if (header(hdr, hdr_len, HDR_EXPECTED_STREAM, &v) && !slice_eq(v, c->name)) {
             jserr_set(err, JSERR_STREAM_NOT_MATCH, NULL);
             return -1;
@@ -362,7 +377,7 @@ int stream_append(stream *s, const char *subject, size_t subject_len, const char
         return -1;
     }
 
-    uint64_t seq = s->state.last_seq + 1;
+    uint64_t seq = mirrored ? mirror_seq : s->state.last_seq + 1;
     record_view r = {
         .flags = 0,
         .ts_ns = now_ns,
@@ -391,6 +406,23 @@ int stream_append(stream *s, const char *subject, size_t subject_len, const char
     if (s->state.msgs == 0)
         stream_save_seq_state(s);
     return 0;
+}
+
+int stream_append(stream *s, const char *subject, size_t subject_len, const char *hdr,
+                  size_t hdr_len, const char *data, size_t data_len, int64_t now_ns,
+                  stream_ack *ack, jserr *err)
+{
+    return append(s, subject, subject_len, hdr, hdr_len, data, data_len, now_ns, 0, ack, err);
+}
+
+int stream_append_mirrored(stream *s, const char *subject, size_t subject_len,
+                           const stream_msg *m, jserr *err)
+{
+    stream_ack ack;
+    if (m->seq <= s->state.last_seq)
+        return 0; /* had it already */
+    return append(s, subject, subject_len, m->hdr, m->hdr_len, m->data, m->data_len, m->ts_ns,
+                  m->seq, &ack, err);
 }
 
 int stream_header_replace(const char *hdr, size_t hdr_len, const char *key, int64_t secs,

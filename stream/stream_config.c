@@ -9,12 +9,13 @@
  * the wrong type is remembered and reported as "invalid JSON: json: cannot unmarshal ..." once
  * the document is read; the enum fields (retention, discard, storage, compression,
  * persist_mode) fail at once with their unmarshaler's text. Features weir does not implement
- * (mirror, sources, placement, templates, compression "s2",
+ * (sources, placement, templates,
  * counters, atomic and batched publish, message schedules, async persist) are refused with
  * JSERR_STREAM_INVALID_CONFIG and a text naming them, after the JSON itself was read.
  */
 #include "stream_config.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stddef.h>
@@ -25,6 +26,7 @@
 
 #include "proto/gojson.h"
 #include "proto/subject.h"
+#include "proto/gotime.h"
 #include "proto/subject_transform.h"
 
 #define NS_PER_MS INT64_C(1000000)
@@ -165,11 +167,12 @@ typedef enum {
     F_RETENTION,   /* stream_retention */
     F_DISCARD,     /* stream_discard */
     F_STORAGE,     /* stream_storage */
-    F_COMPRESSION, /* compression: "none" only */
+    F_COMPRESSION, /* compression: "none" or "s2" */
     F_SUBJECTS,
     F_METADATA,
     F_CONSUMER_LIMITS,
     F_REPUBLISH,
+    F_MIRROR,
     F_TRANSFORM,
     F_PERSIST_MODE,   /* "default" | "" accepted, "async" refused */
     F_UNSUPPORTED,    /* object field weir does not implement: null accepted */
@@ -208,10 +211,9 @@ static const field_def fields[] = {
     {"duplicate_window", F_I64, OFF(duplicate_window_ns), "time.Duration", NULL},
     {"placement", F_PLACEMENT, 0, "server.Placement",
      "stream placement is not supported: weir runs as a single server"},
-    {"mirror", F_UNSUPPORTED, 0, "server.StreamSource", "stream mirrors are not supported"},
+    {"mirror", F_MIRROR, 0, "server.StreamSource", NULL},
     {"sources", F_SOURCES, 0, "[]*server.StreamSource", "stream sources are not supported"},
-    {"compression", F_COMPRESSION, 0, NULL,
-     "stream compression \"s2\" is not supported, use \"none\""},
+    {"compression", F_COMPRESSION, 0, NULL, NULL},
     {"first_seq", F_U64, OFF(first_seq), "uint64", NULL},
     {"subject_transform", F_TRANSFORM, 0, "server.SubjectTransformConfig", NULL},
     {"republish", F_REPUBLISH, 0, "server.RePublish", NULL},
@@ -427,6 +429,87 @@ static int parse_consumer_limits(parse_ctx *p, const json_t *v)
     return 0;
 }
 
+/* mirror: the StreamSource, normalized to the fields nats-server writes back (omitempty):
+ * name, opt_start_seq, opt_start_time, filter_subject, subject_transforms [{src,dest}].
+ * A mirror of another domain or account (external, domain) is refused. */
+static int parse_mirror(parse_ctx *p, const json_t *v)
+{
+    stream_config *c = p->c;
+    json_decref(c->mirror);
+    c->mirror = NULL;
+    if (json_is_null(v))
+        return 0;
+    if (!json_is_object(v)) {
+        type_error(p, gojson_kind(v), "StreamConfigRequest", "mirror", "server.StreamSource");
+        return 0;
+    }
+    json_t *m = json_object();
+    if (!m)
+        return -1;
+    c->mirror = m;
+    const char *k;
+    json_t *val;
+    json_object_foreach((json_t *)v, k, val) {
+        if (json_is_null(val))
+            continue;
+        if (strcasecmp(k, "name") == 0 || strcasecmp(k, "opt_start_time") == 0 ||
+            strcasecmp(k, "filter_subject") == 0 || strcasecmp(k, "domain") == 0) {
+            if (!json_is_string(val)) {
+                type_error(p, gojson_kind(val), "StreamSource", k, "string");
+                return 0;
+            }
+            if (strcasecmp(k, "domain") == 0) {
+                if (json_string_length(val))
+                    refuse(p, "stream mirrors of another domain are not supported");
+            } else if (json_string_length(val)) {
+                char lower[32];
+                snprintf(lower, sizeof lower, "%s", k);
+                for (char *q = lower; *q; q++)
+                    *q = (char)tolower((unsigned char)*q);
+                json_object_set_new(m, lower, json_string(json_string_value(val)));
+            }
+        } else if (strcasecmp(k, "opt_start_seq") == 0) {
+            if (!json_is_integer(val) || json_integer_value(val) < 0) {
+                type_error(p, gojson_kind(val), "StreamSource", "opt_start_seq", "uint64");
+                return 0;
+            }
+            if (json_integer_value(val) > 0)
+                json_object_set_new(m, "opt_start_seq", json_integer(json_integer_value(val)));
+        } else if (strcasecmp(k, "subject_transforms") == 0) {
+            if (!json_is_array(val)) {
+                type_error(p, gojson_kind(val), "StreamSource", "subject_transforms",
+                           "[]server.SubjectTransformConfig");
+                return 0;
+            }
+            json_t *list = json_array();
+            size_t i;
+            json_t *t;
+            json_array_foreach(val, i, t) {
+                const json_t *src = json_is_object(t) ? json_object_get(t, "src") : NULL;
+                const json_t *dest = json_is_object(t) ? json_object_get(t, "dest") : NULL;
+                if (!json_is_object(t) || (src && !json_is_string(src)) ||
+                    (dest && !json_is_string(dest))) {
+                    json_decref(list);
+                    type_error(p, gojson_kind(t), "StreamSource", "subject_transforms",
+                               "[]server.SubjectTransformConfig");
+                    return 0;
+                }
+                json_array_append_new(list, json_pack("{s:s,s:s}", "src",
+                                                      src ? json_string_value(src) : "", "dest",
+                                                      dest ? json_string_value(dest) : ""));
+            }
+            if (json_array_size(list))
+                json_object_set_new(m, "subject_transforms", list);
+            else
+                json_decref(list);
+        } else if (strcasecmp(k, "external") == 0) {
+            if (json_is_object(val) && json_object_size(val))
+                refuse(p, "stream mirrors through an external API prefix are not supported");
+        }
+    }
+    return 0;
+}
+
 /* republish {"src","dest","headers_only"} and subject_transform {"src","dest"}: kept as given,
  * src defaulting to ">". */
 static int parse_transform(parse_ctx *p, const json_t *v, bool republish)
@@ -581,10 +664,9 @@ static int parse_field(parse_ctx *p, const field_def *f, const json_t *v, jserr 
                      gojson_kind(v));
             jserr_set(err, JSERR_INVALID_JSON, "err", text, NULL);
             return -1;
-        } else if (strcmp(json_string_value(v), "none") == 0) {
-            return 0;
-        } else if (strcmp(json_string_value(v), "s2") == 0) {
-            refuse(p, f->refusal);
+        } else if (strcmp(json_string_value(v), "none") == 0 ||
+                   strcmp(json_string_value(v), "s2") == 0) {
+            c->compress = strcmp(json_string_value(v), "s2") == 0;
             return 0;
         }
         jserr_set(err, JSERR_INVALID_JSON, "err", "unknown compression algorithm", NULL);
@@ -605,6 +687,10 @@ static int parse_field(parse_ctx *p, const field_def *f, const json_t *v, jserr 
     case F_REPUBLISH:
     case F_TRANSFORM:
         if (parse_transform(p, v, f->kind == F_REPUBLISH) != 0)
+            goto oom;
+        return 0;
+    case F_MIRROR:
+        if (parse_mirror(p, v) != 0)
             goto oom;
         return 0;
     case F_UNSUPPORTED:
@@ -720,7 +806,7 @@ int stream_config_apply_defaults(stream_config *c, jserr *err)
     if (default_limit(c, &c->max_consumers, "max_consumers must be set to -1", err) != 0)
         return -1;
 
-    if (c->duplicate_window_ns == 0) {
+    if (c->duplicate_window_ns == 0 && !c->mirror) {
         /* a max_age that stream_config_check refuses gets no pedantic complaint here: the
          * max_age error comes first, as in nats-server */
         bool age_ok = c->max_age_ns >= 100 * NS_PER_MS;
@@ -747,7 +833,7 @@ int stream_config_apply_defaults(stream_config *c, jserr *err)
         }
     }
 
-    if (c->nsubjects == 0 && c->name && *c->name) {
+    if (c->nsubjects == 0 && c->name && *c->name && !c->mirror) {
         free(c->subjects); /* an empty list the config owns */
         c->subjects = calloc(1, sizeof *c->subjects);
         if (!c->subjects || !(c->subjects[0] = strdup(c->name))) {
@@ -804,6 +890,61 @@ static int check_name(const stream_config *c, jserr *err)
         snprintf(text, sizeof text, "stream name is too long, maximum allowed is %d", MAX_NAME_LEN);
         return invalid_config(err, text);
     }
+    return 0;
+}
+
+static int mirror_error(jserr *err, jserr_id id, const char *text)
+{
+    if (text)
+        jserr_set(err, id, "err", text, NULL);
+    else
+        jserr_set(err, id, NULL);
+    return -1;
+}
+
+/* nats-server's checks of a mirror that need no other stream (checkStreamCfg); the origin's
+ * max_msg_size and cycles through other streams are checked by the store. */
+static int check_mirror(const stream_config *c, jserr *err)
+{
+    const json_t *m = c->mirror;
+    if (c->first_seq > 0)
+        return mirror_error(err, JSERR_MIRROR_WITH_FIRST_SEQ, NULL);
+    if (c->nsubjects > 0)
+        return mirror_error(err, JSERR_MIRROR_WITH_SUBJECTS, NULL);
+    const char *filter = json_string_value(json_object_get(m, "filter_subject"));
+    const json_t *trs = json_object_get(m, "subject_transforms");
+    if (filter && trs)
+        return mirror_error(err, JSERR_MIRROR_MULTIPLE_FILTERS_NOT_ALLOWED, NULL);
+    if (filter && !subject_valid_filter(filter, strlen(filter)))
+        return mirror_error(err, JSERR_MIRROR_INVALID_SUBJECT_FILTER, "invalid subject");
+    size_t i, k;
+    const json_t *t, *u;
+    json_array_foreach(trs, i, t) {
+        const char *src = json_string_value(json_object_get(t, "src"));
+        const char *dest = json_string_value(json_object_get(t, "dest"));
+        if (!subject_valid_filter(src, strlen(src)))
+            return mirror_error(err, JSERR_MIRROR_INVALID_SUBJECT_FILTER, "invalid subject");
+        json_array_foreach(trs, k, u) {
+            if (k != i && filter_is_subset(src, json_string_value(json_object_get(u, "src"))))
+                return mirror_error(err, JSERR_MIRROR_OVERLAPPING_SUBJECT_FILTERS, NULL);
+        }
+        subject_transform *tr = *dest ? subject_transform_new(src, dest) : NULL;
+        if (*dest && !tr)
+            return mirror_error(err, JSERR_MIRROR_INVALID_TRANSFORM_DESTINATION,
+                                "invalid transform destination");
+        subject_transform_free(tr);
+    }
+    const char *name = json_string_value(json_object_get(m, "name"));
+    if (!stream_name_valid(name))
+        return mirror_error(err, JSERR_MIRROR_INVALID_STREAM_NAME, NULL);
+    if (c->name && strcmp(name, c->name) == 0)
+        return invalid_config(err, "detected cycle");
+    const char *start = json_string_value(json_object_get(m, "opt_start_time"));
+    int64_t start_ns;
+    if (start && gotime_parse_rfc3339(start, strlen(start), &start_ns) != 0)
+        return invalid_config(err, "mirror opt_start_time is not an RFC 3339 time");
+    if (start && json_object_get(m, "opt_start_seq"))
+        return mirror_error(err, JSERR_MIRROR_WITH_START_SEQ_AND_TIME, NULL);
     return 0;
 }
 
@@ -901,7 +1042,7 @@ static int check_subjects(const stream_config *c, jserr *err)
                 return invalid_config(err, "subjects that overlap with system api require no-ack to be true");
         }
     }
-    if (c->nsubjects == 0)
+    if (c->nsubjects == 0 && !c->mirror)
         return invalid_config(err, "stream needs at least one configured subject or be a source/mirror");
     /* the first subject overlapping any other, with the first one it overlaps (all subjects are
      * distinct valid filters by now, so that other one comes later in the list) */
@@ -935,8 +1076,6 @@ int stream_config_check(const stream_config *c, jserr *err)
         return invalid_config(err, "invalid retention");
     if ((unsigned)c->discard > STREAM_DISCARD_NEW)
         return invalid_config(err, "invalid discard policy");
-    if (c->compression && strcmp(c->compression, "none") != 0)
-        return invalid_config(err, "invalid compression");
     if ((unsigned)c->storage > STREAM_STORAGE_MEMORY)
         return invalid_config(err, "invalid storage type");
     if (c->num_replicas > MAX_REPLICAS) {
@@ -976,6 +1115,8 @@ int stream_config_check(const stream_config *c, jserr *err)
     } else if (c->subject_delete_marker_ttl_ns < 0) {
         return invalid_config(err, "subject delete marker TTL must not be negative");
     }
+    if (c->mirror && check_mirror(c, err) != 0)
+        return -1;
     if (check_subjects(c, err) != 0)
         return -1;
     if (c->consumer_limits && !json_is_object(c->consumer_limits))
@@ -999,7 +1140,7 @@ int stream_config_check_create(const stream_config *c, jserr *err)
     }
     if (c->sealed)
         return invalid_config(err, "stream configuration for create can not be sealed");
-    if (c->mirror_direct)
+    if (c->mirror_direct && !c->mirror)
         return invalid_config(err, "stream has no mirror but does have mirror direct");
     return stream_config_check(c, err);
 }
@@ -1008,6 +1149,11 @@ int stream_config_check_update(const stream_config *cur, const stream_config *ne
 {
     if (stream_config_check(next, err) != 0)
         return -1;
+    if ((cur->mirror || next->mirror) &&
+        !(cur->mirror && next->mirror && json_equal(cur->mirror, next->mirror))) {
+        jserr_set(err, JSERR_STREAM_MIRROR_NOT_UPDATABLE, NULL);
+        return -1;
+    }
     if (!cur->name || strcmp(cur->name, next->name) != 0)
         return invalid_config(err, "stream configuration name must match original");
     if (next->max_consumers != cur->max_consumers)
@@ -1115,7 +1261,7 @@ json_t *stream_config_to_json(const stream_config *c)
         SET("no_ack", json_true());
     if (c->duplicate_window_ns != 0)
         SET("duplicate_window", json_integer(c->duplicate_window_ns));
-    SET("compression", json_string("none"));
+    SET("compression", json_string(c->compress ? "s2" : "none"));
     if (c->first_seq != 0)
         SET("first_seq", json_integer((json_int_t)c->first_seq));
     SET("allow_direct", json_boolean(c->allow_direct));
@@ -1129,6 +1275,8 @@ json_t *stream_config_to_json(const stream_config *c)
     SET("consumer_limits", c->consumer_limits ? json_deep_copy(c->consumer_limits) : json_object());
     if (c->republish)
         SET("republish", json_deep_copy(c->republish));
+    if (c->mirror)
+        SET("mirror", json_deep_copy(c->mirror));
     if (c->subject_transform)
         SET("subject_transform", json_deep_copy(c->subject_transform));
     SET("allow_msg_ttl", json_boolean(c->allow_msg_ttl));
@@ -1156,11 +1304,10 @@ int stream_config_copy(stream_config *dst, const stream_config *src)
     dst->metadata = NULL;
     dst->consumer_limits = NULL;
     dst->republish = NULL;
+    dst->mirror = NULL;
     dst->subject_transform = NULL;
-    dst->compression = NULL;
     if ((src->name && !(dst->name = dup_str(src->name))) ||
-        (src->description && !(dst->description = dup_str(src->description))) ||
-        (src->compression && !(dst->compression = dup_str(src->compression))))
+        (src->description && !(dst->description = dup_str(src->description))))
         goto fail;
     if (src->nsubjects) {
         dst->subjects = calloc(src->nsubjects, sizeof *dst->subjects);
@@ -1175,6 +1322,7 @@ int stream_config_copy(stream_config *dst, const stream_config *src)
     if ((src->metadata && !(dst->metadata = json_deep_copy(src->metadata))) ||
         (src->consumer_limits && !(dst->consumer_limits = json_deep_copy(src->consumer_limits))) ||
         (src->republish && !(dst->republish = json_deep_copy(src->republish))) ||
+        (src->mirror && !(dst->mirror = json_deep_copy(src->mirror))) ||
         (src->subject_transform &&
          !(dst->subject_transform = json_deep_copy(src->subject_transform))))
         goto fail;
@@ -1187,11 +1335,6 @@ fail:
 static bool str_eq(const char *a, const char *b)
 {
     return strcmp(a ? a : "", b ? b : "") == 0;
-}
-
-static bool compression_eq(const char *a, const char *b)
-{
-    return strcmp(a ? a : "none", b ? b : "none") == 0;
 }
 
 static long long limit_of(const json_t *cl, const char *key)
@@ -1237,8 +1380,8 @@ bool stream_config_equal(const stream_config *a, const stream_config *b)
                limit_of(b->consumer_limits, "inactive_threshold") &&
            limit_of(a->consumer_limits, "max_ack_pending") ==
                limit_of(b->consumer_limits, "max_ack_pending") &&
-           compression_eq(a->compression, b->compression) &&
-           json_same(a->republish, b->republish) &&
+           a->compress == b->compress &&
+           json_same(a->republish, b->republish) && json_same(a->mirror, b->mirror) &&
            json_same(a->subject_transform, b->subject_transform);
 }
 
@@ -1254,7 +1397,7 @@ void stream_config_free(stream_config *c)
     json_decref(c->metadata);
     json_decref(c->consumer_limits);
     json_decref(c->republish);
+    json_decref(c->mirror);
     json_decref(c->subject_transform);
-    free(c->compression);
     memset(c, 0, sizeof *c);
 }

@@ -48,7 +48,9 @@ typedef struct stream_config {
     json_t *consumer_limits;           /* {"inactive_threshold":ns,"max_ack_pending":n} or NULL */
     json_t *republish;                 /* {"src":..,"dest":..[,"headers_only":true]} or NULL */
     json_t *subject_transform;         /* {"src":..,"dest":..}: stored subjects, or NULL */
-    char *compression;                 /* "none" (only value supported); NULL = "none" */
+    json_t *mirror;                    /* the StreamSource mirrored ({"name",...}, normalized), or
+                                          NULL: a mirror has no subjects of its own */
+    bool compress;                     /* compression "s2": table files compressed (with LZ4) */
     bool pedantic;                     /* request only ("pedantic", nats-server 2.11): a default that
                                           would change a given value is an error instead. Never
                                           emitted, ignored by stream_config_equal. */
@@ -60,7 +62,7 @@ typedef struct stream_config {
  * default non-strict mode; a value of the wrong type gives JSERR_INVALID_JSON with Go's text
  * ("invalid JSON: json: cannot unmarshal string into Go struct field
  * StreamConfigRequest.max_msgs of type int64"). Features weir does not support (mirror,
- * sources, placement, template_owner, compression "s2",
+ * sources, placement, template_owner,
  * allow_msg_counter, allow_atomic, allow_batched, allow_msg_schedules, persist_mode "async")
  * are refused with JSERR_STREAM_INVALID_CONFIG and a text naming them. Does not validate: call
  * stream_config_check_create / stream_config_check_update. Returns 0 or -1 (err set). On -1,

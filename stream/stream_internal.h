@@ -63,6 +63,7 @@ struct store {
     rocksdb_readoptions_t *ropts;
     stream **streams; /* sorted by name */
     size_t nstreams;
+    size_t nmirrors;  /* streams among them that mirror another (store_sync_mirrors) */
     size_t cap;
     char *werr; /* the first failed write: every later write fails with it (state and disk may
                    differ after it, so nothing more may be acknowledged) */
@@ -124,6 +125,15 @@ struct stream {
     store_db *db;
     rocksdb_column_family_handle_t *cf;
     char *cf_name;
+    bool compressed; /* the column family's compression is set to LZ4 (cfg.compress applied) */
+    /* a mirror (cfg.mirror): its filter and transforms compiled, the origin's next sequence to
+     * look at, when the origin was last found */
+    const char *mirror_filter;          /* points into cfg.mirror; NULL = all */
+    subject_transform **mirror_trs;     /* one per subject_transforms entry (NULL: kept as is) */
+    const char **mirror_srcs;           /* their sources, pointing into cfg.mirror */
+    size_t mirror_ntrs;
+    uint64_t mirror_next;
+    int64_t mirror_contact_ns;
     stream_config cfg;
     int64_t created_ns;   /* when it was created (kept in the sequence state), 0 = unknown */
     subject_transform *republish; /* cfg.republish compiled, or NULL */
@@ -182,8 +192,13 @@ static inline void stream_cf_written(stream *s)
 {
     s->cf_written = true;
 }
-/* Compiles cfg.republish and cfg.subject_transform (after a create or an update). */
-void stream_compile_transforms(stream *s);
+/* What the config derives, after a create, a load or an update: cfg.republish and
+ * cfg.subject_transform compiled, the column family's compression. 0, or -1 when RocksDB refused
+ * the compression setting. */
+int stream_apply_config(stream *s);
+/* Compiles cfg.mirror's filter and transforms (stream_mirror.c); -1 out of memory. */
+int stream_mirror_compile(stream *s);
+void stream_mirror_release(stream *s);
 /* Tells the store's listener (if any) about one event of s. */
 void stream_notify(stream *s, stream_event ev, uint64_t seq, const char *subject, size_t len);
 stream *stream_new(store *st, store_db *db, rocksdb_column_family_handle_t *cf, const char *cf_name,

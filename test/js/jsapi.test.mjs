@@ -1,7 +1,8 @@
 // jsapi.test.mjs — nats.js (npm `nats` 2.x) against the JetStream stream API of the server named
 // by WEIR_SERVER: the JetStream manager's streams.add / info (subjects_filter, deleted_details) /
 // update / purge / delete / list / names / find / getMessage / deleteMessage, account info,
-// js.publish with message ids and expectations, and direct gets (single and multi_last batches).
+// js.publish with message ids and expectations, direct gets (single and multi_last batches),
+// mirrors, and compression (2.10).
 // Prints "PASS name" / "FAIL name: why" per case.
 //
 //   WEIR_SERVER=/usr/sbin/nats-server node test/js/jsapi.test.mjs
@@ -195,6 +196,61 @@ async function main() {
     check(ai.limits.max_memory === -1 && ai.limits.max_storage === -1 && ai.limits.max_streams === -1, "limits");
     check(ai.api.total > 0 && ai.api.errors > 0, `api ${JSON.stringify(ai.api)}`);
   });
+
+  await run("mirror", async () => {
+    const until = async (name, n) => {
+      for (let i = 0; i < 100; i++) {
+        const si = await jsm.streams.info(name);
+        if (si.state.messages >= n) return si;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`${name} did not reach ${n} messages`);
+    };
+    await jsm.streams.add({ name: "ORIG", subjects: ["orig.>"] });
+    for (let i = 0; i < 10; i++) await js.publish(`orig.${i % 3}`, sc.encode(`m${i}`));
+    await jsm.streams.deleteMessage("ORIG", 4);
+    const m = await jsm.streams.add({ name: "MIR", mirror: { name: "ORIG" } });
+    check(JSON.stringify(m.config.mirror) === '{"name":"ORIG"}' && m.config.subjects === undefined, "mirror config");
+    await until("MIR", 9);
+    for (let i = 0; i < 5; i++) await js.publish("orig.x", sc.encode(`n${i}`));
+    const si = await until("MIR", 14);
+    // the origin's sequences, its gap included
+    check(si.state.first_seq === 1 && si.state.last_seq === 15 && si.state.num_deleted === 1, `state ${JSON.stringify(si.state)}`);
+    check(si.mirror && si.mirror.name === "ORIG" && si.mirror.lag === 0 && si.mirror.active >= 0, `mirror info ${JSON.stringify(si.mirror)}`);
+    const g = await jsm.streams.getMessage("MIR", { seq: 12 });
+    check(g.subject === "orig.x" && sc.decode(g.data) === "n1", `seq 12: ${g.subject}`);
+    // a filter and a start sequence: only orig.1 from sequence 3 on, at the origin's sequences
+    await jsm.streams.add({ name: "MIRF", mirror: { name: "ORIG", filter_subject: "orig.1", opt_start_seq: 3 } });
+    const sf = await until("MIRF", 2);
+    check(sf.state.messages === 2 && sf.state.first_seq === 5 && sf.state.last_seq === 8, `filtered ${JSON.stringify(sf.state)}`);
+    let e = await rejects(jsm.streams.add({ name: "BADM", subjects: ["b"], mirror: { name: "ORIG" } }), "mirror with subjects");
+    check(errCode(e) === 10034, `subjects: ${errCode(e)}`);
+    e = await rejects(jsm.streams.update("MIR", { ...m.config, mirror: { name: "MIRF" } }), "mirror change");
+    check(errCode(e) === 10055, `update: ${errCode(e)}`);
+    // the origin goes, the mirror keeps what it has
+    await jsm.streams.delete("ORIG");
+    check((await jsm.streams.info("MIR")).state.messages === 14, "mirror kept its messages");
+    for (const n of ["MIR", "MIRF"]) await jsm.streams.delete(n);
+  });
+
+  // compression is a 2.10 field (2.9 ignores it): checked when the server announces 2.10 or later
+  const [major, minor] = (nc.info.version || "0.0").split(".").map(Number);
+  if (major > 2 || (major === 2 && minor >= 10)) {
+    await run("compression_s2", async () => {
+      const si = await jsm.streams.add({ name: "PACKED", subjects: ["packed.>"], compression: "s2" });
+      check(si.config.compression === "s2", `compression ${si.config.compression}`);
+      const body = "z".repeat(4000);
+      for (let i = 0; i < 50; i++) await js.publish(`packed.${i}`, sc.encode(`${i}:${body}`));
+      const m = await jsm.streams.getMessage("PACKED", { seq: 37 });
+      check(m.subject === "packed.36" && sc.decode(m.data) === `36:${body}`, `message 37: ${m.subject}`);
+      check((await jsm.streams.info("PACKED")).config.compression === "s2", "info keeps s2");
+      const up = await jsm.streams.update("PACKED", { ...si.config, compression: "none" });
+      check(up.config.compression === "none" && up.state.messages === 50, `update ${up.config.compression}`);
+      const e = await rejects(jsm.streams.add({ name: "BADZ", subjects: ["badz"], compression: "zstd" }), "zstd");
+      check(/compression/.test(e.message), `zstd: ${e.message}`);
+      await jsm.streams.delete("PACKED");
+    });
+  }
 
   await nc.drain();
 }

@@ -1226,6 +1226,55 @@ static void test_delete_marker_on_ttl_and_min_ttl(void)
     CHECK(st.msgs == 0 && st.last_seq == 2);
 }
 
+/* ---------------- compression ---------------- */
+
+/* Fills s with 2,000 records of 1,000 compressible bytes, flushes them into table files and
+ * returns the bytes those files take. */
+static uint64_t fill_and_flush(stream *s, const char *subject)
+{
+    char data[1001];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(data, sizeof data, "%0*d", 1000, i); /* zeros, then the number */
+        if (pub(s, subject, NULL, data) == 0)
+            return 0;
+    }
+    uint64_t bytes = 0;
+    if (commit() < 0 || stream_flush(s, &bytes) < 0)
+        return 0;
+    return bytes;
+}
+
+static void test_compression(void)
+{
+    stream *plain = mk("{\"name\":\"PLAIN\",\"subjects\":[\"p\"]}");
+    stream *s2 = mk("{\"name\":\"Z\",\"subjects\":[\"z\"],\"compression\":\"s2\"}");
+    CHECK(plain && s2);
+    CHECK(s2 && stream_get_config(s2)->compress && !stream_get_config(plain)->compress);
+    uint64_t plain_bytes = fill_and_flush(plain, "p");
+    uint64_t s2_bytes = fill_and_flush(s2, "z");
+    /* two million bytes, mostly zeros: stored as they are, then compressed several times over */
+    CHECK(plain_bytes > 2000000);
+    CHECK(s2_bytes > 0 && s2_bytes * 5 < plain_bytes);
+    fprintf(stderr, "    table files: none %llu B, s2 %llu B\n", (unsigned long long)plain_bytes,
+            (unsigned long long)s2_bytes);
+    /* the records read back whole, also after a reopen, which keeps the setting */
+    s2 = reopen("Z");
+    CHECK(s2 && stream_get_config(s2)->compress);
+    stream_msg m;
+    CHECK(stream_get(s2, 1234, &m, &E) == 0);
+    bool whole = m.data_len == 1000 && memcmp(m.data + 996, "1233", 4) == 0 &&
+                 m.data[0] == '0' && m.data[995] == '0';
+    stream_msg_free(&m);
+    CHECK(whole);
+    uint64_t after_reopen = fill_and_flush(s2, "z");
+    CHECK(after_reopen > s2_bytes && after_reopen * 5 < 2 * plain_bytes);
+    /* back to none: new table files are written uncompressed */
+    CHECK(update(s2, "{\"name\":\"Z\",\"subjects\":[\"z\"],\"compression\":\"none\"}") == 0);
+    CHECK(!stream_get_config(s2)->compress);
+    uint64_t after_none = fill_and_flush(s2, "z");
+    CHECK(after_none > after_reopen + 2000000);
+}
+
 int main(void)
 {
     T(test_append_and_read);
@@ -1267,5 +1316,6 @@ int main(void)
     T(test_sync_always);
     T(test_delete_marker_on_max_age);
     T(test_delete_marker_on_ttl_and_min_ttl);
+    T(test_compression);
     TESTLIB_EXIT();
 }

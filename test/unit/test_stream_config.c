@@ -285,18 +285,57 @@ static void test_json_accepted_forms(void)
                 &c, &e) == 0);
     CHECK(strcmp(c.name, "A") == 0 && c.discard == STREAM_DISCARD_NEW);
     CHECK(c.retention == STREAM_RETENTION_WORKQUEUE && c.storage == STREAM_STORAGE_MEMORY);
-    CHECK(c.max_msgs == -1 && c.compression == NULL);
+    CHECK(c.max_msgs == -1 && !c.compress);
+    stream_config_free(&c);
+    CHECK(parse("{\"name\":\"A\",\"compression\":\"s2\"}", &c, &e) == 0);
+    CHECK(c.compress);
     stream_config_free(&c);
     CHECK(parse("{\"name\":\"A\",\"retention\":\"interest\"}", &c, &e) == 0);
     CHECK(c.retention == STREAM_RETENTION_INTEREST);
     stream_config_free(&c);
 }
 
+/* nats-server's checks of a mirror config (checkStreamCfg), in its order */
+static void test_mirror_config(void)
+{
+    EXPECT_OK("{\"name\":\"A\",\"mirror\":{\"name\":\"B\"}}");
+    EXPECT_OK("{\"name\":\"A\",\"mirror\":{\"name\":\"B\",\"opt_start_seq\":5,\"filter_subject\":\"x.>\"}}");
+    EXPECT_ERR("{\"name\":\"A\",\"first_seq\":3,\"mirror\":{\"name\":\"B\"}}", 10143,
+               "stream mirrors can not have first sequence configured");
+    EXPECT_ERR("{\"name\":\"A\",\"subjects\":[\"a\"],\"mirror\":{\"name\":\"B\"}}", 10034,
+               "stream mirrors can not contain subjects");
+    EXPECT_ERR("{\"name\":\"A\",\"mirror\":{\"name\":\"B\",\"filter_subject\":\"x\","
+               "\"subject_transforms\":[{\"src\":\"y\",\"dest\":\"z\"}]}}",
+               10150, "mirror with multiple subject transforms cannot also have a single subject filter");
+    EXPECT_ERR("{\"name\":\"A\",\"mirror\":{\"name\":\"B\",\"subject_transforms\":"
+               "[{\"src\":\"x.>\"},{\"src\":\"x.y\"}]}}",
+               10152, "mirror subject filters can not overlap");
+    EXPECT_ERR("{\"name\":\"A\",\"mirror\":{\"name\":\"B.C\"}}", 10142, "mirrored stream name is invalid");
+    EXPECT_ERR("{\"name\":\"A\",\"mirror\":{}}", 10142, "mirrored stream name is invalid");
+    EXPECT_ERR("{\"name\":\"A\",\"mirror\":{\"name\":\"A\"}}", INVALID, "detected cycle");
+    EXPECT_ERR("{\"name\":\"A\",\"mirror\":{\"name\":\"B\",\"opt_start_seq\":2,"
+               "\"opt_start_time\":\"2026-01-02T03:04:05Z\"}}",
+               10032, "stream mirrors can not have both start seq and start time configured");
+    /* a mirror gets neither a default subject nor a duplicate window; its config is echoed
+     * with the fields nats-server writes */
+    stream_config c;
+    jserr e;
+    CHECK(parse("{\"name\":\"A\",\"mirror\":{\"name\":\"B\",\"opt_start_seq\":0,\"filter_subject\":\"\"}}",
+                &c, &e) == 0);
+    CHECK(c.nsubjects == 0 && c.duplicate_window_ns == 0);
+    json_t *j = stream_config_to_json(&c);
+    char *text = json_dumps(json_object_get(j, "mirror"), JSON_COMPACT);
+    CHECKF(text && strcmp(text, "{\"name\":\"B\"}") == 0, "mirror %s", text);
+    CHECK(!json_object_get(j, "subjects"));
+    free(text);
+    json_decref(j);
+    stream_config_free(&c);
+}
+
 static void test_unsupported_features(void)
 {
-    EXPECT_ERR("{\"name\":\"A\",\"compression\":\"s2\"}", INVALID,
-               "stream compression \"s2\" is not supported, use \"none\"");
-    EXPECT_ERR("{\"name\":\"A\",\"mirror\":{\"name\":\"B\"}}", INVALID, "stream mirrors are not supported");
+    EXPECT_ERR("{\"name\":\"A\",\"mirror\":{\"name\":\"B\",\"external\":{\"api\":\"$JS.hub.API\"}}}",
+               INVALID, "stream mirrors through an external API prefix are not supported");
     EXPECT_ERR("{\"name\":\"A\",\"sources\":[{\"name\":\"B\"}]}", INVALID,
                "stream sources are not supported");
     EXPECT_OK("{\"name\":\"A\",\"subjects\":[\"in.>\"],"
@@ -660,6 +699,7 @@ int main(void)
     RUN(test_json_type_errors);
     RUN(test_json_accepted_forms);
     RUN(test_long_inputs_utf8);
+    RUN(test_mirror_config);
     RUN(test_unsupported_features);
     RUN(test_name_rules);
     RUN(test_sizes_and_limits);
