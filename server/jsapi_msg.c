@@ -447,6 +447,30 @@ static void direct_multi(jsapi_req *r, stream *st, const get_req *q)
     status(r, eob);
 }
 
+/* Who answers a direct get for stream `name`: as in nats-server, the stream itself (with
+ * allow_direct) and its mirrors with mirror_direct that are nearly caught up (fewer than 10
+ * messages behind) form a queue group, and one of them, at random, answers. NULL: no
+ * responder. */
+static stream *direct_responder(store *sto, const char *name)
+{
+    stream *origin = store_stream_find(sto, name);
+    stream *pick = origin && stream_get_config(origin)->allow_direct ? origin : NULL;
+    size_t n = pick ? 1 : 0;
+    for (size_t i = 0; store_mirror_count(sto) > 0 && i < store_stream_count(sto); i++) {
+        stream *m = store_stream_at(sto, i);
+        const stream_config *c = stream_get_config(m);
+        uint64_t lag;
+        int64_t contact;
+        if (!c->mirror || !c->mirror_direct ||
+            strcmp(json_string_value(json_object_get(c->mirror, "name")), name) != 0 ||
+            !stream_mirror_status(m, &lag, &contact) || lag >= 10)
+            continue;
+        if ((size_t)rand() % ++n == 0) /* each of the n so far with chance 1/n */
+            pick = m;
+    }
+    return pick;
+}
+
 bool jsapi_direct_get(jsapi_req *r)
 {
     static const char pre[] = "$JS.API.DIRECT.GET.";
@@ -460,8 +484,8 @@ bool jsapi_direct_get(jsapi_req *r)
         return false;
     memcpy(sname, name, nlen);
     sname[nlen] = '\0';
-    stream *st = store_stream_find(r->s->store, sname);
-    if (!st || !stream_get_config(st)->allow_direct)
+    stream *st = direct_responder(r->s->store, sname);
+    if (!st)
         return false; /* no responder: the stream does not serve direct gets */
     if (!r->reply[0])
         return true;

@@ -142,6 +142,8 @@ int stream_append_mirrored(stream *s, const char *subject, size_t subject_len,
  * last sequence, at most `budget` messages in all (the next call goes on), and returns true when
  * some mirror has more to copy. An origin that does not exist (yet) is waited for. */
 bool store_sync_mirrors(store *st, int64_t now_ns, size_t budget);
+/* How many streams of the store are mirrors (0: nothing to look for). */
+size_t store_mirror_count(const store *st);
 
 /* A mirror's progress, for its stream info: the origin's messages (matching the mirror's
  * filters) not copied yet, and when the mirror last found its origin (ns since the epoch; 0 =

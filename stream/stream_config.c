@@ -157,6 +157,10 @@ static bool filters_collide(const char *a, const char *b)
 
 /* ---------------- parsing ---------------- */
 
+#define SOURCES_REFUSAL "stream sources are not supported"
+
+static int check_mirror(const stream_config *c, jserr *err);
+
 typedef enum {
     F_STRING,      /* char * */
     F_I64,         /* int64_t */
@@ -212,7 +216,7 @@ static const field_def fields[] = {
     {"placement", F_PLACEMENT, 0, "server.Placement",
      "stream placement is not supported: weir runs as a single server"},
     {"mirror", F_MIRROR, 0, "server.StreamSource", NULL},
-    {"sources", F_SOURCES, 0, "[]*server.StreamSource", "stream sources are not supported"},
+    {"sources", F_SOURCES, 0, "[]*server.StreamSource", SOURCES_REFUSAL},
     {"compression", F_COMPRESSION, 0, NULL, NULL},
     {"first_seq", F_U64, OFF(first_seq), "uint64", NULL},
     {"subject_transform", F_TRANSFORM, 0, "server.SubjectTransformConfig", NULL},
@@ -757,7 +761,14 @@ int stream_config_from_json(const json_t *j, stream_config *out, jserr *err)
         return -1;
     }
     if (p.refusal) {
-        invalid_config(err, p.refusal);
+        /* a mirror with sources: nats-server's mirror checks speak first (10143, 10034, 10031) */
+        bool mirror_sources = out->mirror && strcmp(p.refusal, SOURCES_REFUSAL) == 0;
+        if (!mirror_sources)
+            invalid_config(err, p.refusal);
+        else if (out->first_seq == 0 && out->nsubjects == 0)
+            jserr_set(err, JSERR_MIRROR_WITH_SOURCES, NULL);
+        else
+            check_mirror(out, err); /* 10143 or 10034 */
         stream_config_free(out);
         return -1;
     }
@@ -943,8 +954,8 @@ static int check_mirror(const stream_config *c, jserr *err)
     int64_t start_ns;
     if (start && gotime_parse_rfc3339(start, strlen(start), &start_ns) != 0)
         return invalid_config(err, "mirror opt_start_time is not an RFC 3339 time");
-    if (start && json_object_get(m, "opt_start_seq"))
-        return mirror_error(err, JSERR_MIRROR_WITH_START_SEQ_AND_TIME, NULL);
+    /* both opt_start_seq and opt_start_time: accepted, the sequence wins (nats-server never
+     * raises its 10032) */
     return 0;
 }
 

@@ -127,6 +127,11 @@ static bool sync_one(store *st, stream *m, int64_t now_ns, size_t *budget)
     return false;
 }
 
+size_t store_mirror_count(const store *st)
+{
+    return st->nmirrors;
+}
+
 bool store_sync_mirrors(store *st, int64_t now_ns, size_t budget)
 {
     if (st->nmirrors == 0)

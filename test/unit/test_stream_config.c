@@ -313,9 +313,13 @@ static void test_mirror_config(void)
     EXPECT_ERR("{\"name\":\"A\",\"mirror\":{\"name\":\"B.C\"}}", 10142, "mirrored stream name is invalid");
     EXPECT_ERR("{\"name\":\"A\",\"mirror\":{}}", 10142, "mirrored stream name is invalid");
     EXPECT_ERR("{\"name\":\"A\",\"mirror\":{\"name\":\"A\"}}", INVALID, "detected cycle");
-    EXPECT_ERR("{\"name\":\"A\",\"mirror\":{\"name\":\"B\",\"opt_start_seq\":2,"
-               "\"opt_start_time\":\"2026-01-02T03:04:05Z\"}}",
-               10032, "stream mirrors can not have both start seq and start time configured");
+    /* nats-server accepts both start options (the sequence wins) and never raises its 10032 */
+    EXPECT_OK("{\"name\":\"A\",\"mirror\":{\"name\":\"B\",\"opt_start_seq\":2,"
+              "\"opt_start_time\":\"2026-01-02T03:04:05Z\"}}");
+    EXPECT_ERR("{\"name\":\"A\",\"mirror\":{\"name\":\"B\"},\"sources\":[{\"name\":\"C\"}]}", 10031,
+               "stream mirrors can not also contain other sources");
+    EXPECT_ERR("{\"name\":\"A\",\"subjects\":[\"a\"],\"mirror\":{\"name\":\"B\"},"
+               "\"sources\":[{\"name\":\"C\"}]}", 10034, "stream mirrors can not contain subjects");
     /* a mirror gets neither a default subject nor a duplicate window; its config is echoed
      * with the fields nats-server writes */
     stream_config c;
