@@ -96,8 +96,8 @@ static json_t *info_json(server *s, stream *st, bool with_cluster, bool details,
             json_object_set_new(m, "subject_transforms",
                                 json_deep_copy(json_object_get(mc, "subject_transforms")));
         json_object_set_new(m, "lag", json_integer((json_int_t)lag));
-        int64_t active = contact_ns ? jsapi_now_ns() - contact_ns : -1;
-        json_object_set_new(m, "active", json_integer(active < 0 && contact_ns ? 0 : active));
+        int64_t since = jsapi_now_ns() - contact_ns;
+        json_object_set_new(m, "active", json_integer(!contact_ns ? -1 : since > 0 ? since : 0));
         json_object_set_new(o, "mirror", m);
     }
     if (with_cluster) {

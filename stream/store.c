@@ -519,10 +519,11 @@ static const char *mirror_origin_name(const stream_config *cfg)
 }
 
 /* A mirror's checks against the streams there are (checkStreamCfg): the origin's messages must
- * fit the mirror's max_msg_size, and following mirrors from the origin must not lead back. */
-static int check_mirror_origin(store *st, const stream_config *cfg, jserr *err)
+ * fit the mirror's max_msg_size, and following mirrors from the origin must not lead back.
+ * *origin_out: the origin, NULL while it does not exist. */
+static int check_mirror_origin(store *st, const stream_config *cfg, stream **origin_out, jserr *err)
 {
-    stream *origin = store_stream_find(st, mirror_origin_name(cfg));
+    stream *origin = *origin_out = store_stream_find(st, mirror_origin_name(cfg));
     if (origin && cfg->max_msg_size > 0 && origin->cfg.max_msg_size > 0 &&
         cfg->max_msg_size < origin->cfg.max_msg_size) {
         jserr_set(err, JSERR_MIRROR_MAX_MESSAGE_SIZE_TOO_BIG, NULL);
@@ -557,7 +558,8 @@ int store_stream_create(store *st, const stream_config *cfg, stream **out, jserr
         jserr_set(err, JSERR_STREAM_SUBJECT_OVERLAP, NULL);
         return -1;
     }
-    if (cfg->mirror && check_mirror_origin(st, cfg, err) < 0)
+    stream *origin = NULL;
+    if (cfg->mirror && check_mirror_origin(st, cfg, &origin, err) < 0)
         return -1;
     char cfname[300], why[512];
     snprintf(cfname, sizeof cfname, CF_STREAM_PREFIX "%s", cfg->name);
@@ -582,7 +584,6 @@ int store_stream_create(store *st, const stream_config *cfg, stream **out, jserr
     }
     jserr_clear(err);
     /* a mirror serves direct gets for its origin when the origin allows them */
-    stream *origin = cfg->mirror ? store_stream_find(st, mirror_origin_name(cfg)) : NULL;
     if (origin)
         s->cfg.mirror_direct = origin->cfg.allow_direct;
     if (write_definition(st, s->seal, &s->cfg, JSERR_STREAM_CREATE, err) < 0 ||
