@@ -37,7 +37,7 @@ struct jetstream {
     size_t nacks, acks_cap;
     loop_timer sync_timer;
     loop_timer expire_timer;
-    loop_timer mirror_timer; /* wakes the loop while mirrors have more to copy */
+    loop_timer feed_timer; /* wakes the loop while mirrors or sources have more to copy */
     server *srv;
 };
 
@@ -79,11 +79,12 @@ static void expire_fired(loop_timer *t)
     schedule_expiry(LOOP_CONTAINER(t, struct jetstream, expire_timer));
 }
 
-/* Messages a commit copies into mirrors at most: a mirror catching up on a large origin does so
- * over several loop iterations, between which the other clients are served. */
-#define MIRROR_BURST 1024
+/* Messages a commit copies into mirrors and sourcing streams at most: one catching up on a
+ * large origin does so over several loop iterations, between which the other clients are
+ * served. */
+#define FEED_BURST 1024
 
-static void mirror_fired(loop_timer *t)
+static void feed_fired(loop_timer *t)
 {
     (void)t; /* the loop iteration it ends in commits, and js_commit copies on */
 }
@@ -129,8 +130,8 @@ int js_start(server *s)
     size_t nconsumers = jsc_load(s);
     loop_timer_init(&js->sync_timer, sync_fired);
     loop_timer_init(&js->expire_timer, expire_fired);
-    loop_timer_init(&js->mirror_timer, mirror_fired);
-    loop_timer_start(s->loop, &js->mirror_timer, 0); /* what the origins got before a stop */
+    loop_timer_init(&js->feed_timer, feed_fired);
+    loop_timer_start(s->loop, &js->feed_timer, 0); /* what the origins got before a stop */
     if (!o->sync_always && o->sync_interval_ms > 0)
         loop_timer_start(s->loop, &js->sync_timer, o->sync_interval_ms);
     schedule_expiry(js);
@@ -326,9 +327,10 @@ void js_commit(server *s)
         free(a->stream);
     }
     js->nacks = 0;
-    /* mirrors copy what their origins have committed, in a write of their own */
-    if (ok && store_sync_mirrors(s->store, wall_ns(), MIRROR_BURST))
-        loop_timer_start(s->loop, &js->mirror_timer, 0);
+    /* mirrors and sourcing streams copy what their origins have committed, in a write of their
+     * own */
+    if (ok && store_sync_feeds(s->store, wall_ns(), FEED_BURST))
+        loop_timer_start(s->loop, &js->feed_timer, 0);
     if (ok && store_has_pending(s->store) && store_commit(s->store, err, sizeof err) < 0) {
         ok = false;
         log_error("JetStream: store write failed: %s", err);
@@ -346,7 +348,7 @@ void js_stop(server *s)
         jsc_free(s);
         loop_timer_stop(s->loop, &js->sync_timer);
         loop_timer_stop(s->loop, &js->expire_timer);
-        loop_timer_stop(s->loop, &js->mirror_timer);
+        loop_timer_stop(s->loop, &js->feed_timer);
         sublist_free(js->routes);
         free(js->acks);
         free(js);

@@ -72,7 +72,25 @@ static json_t *state_json(stream *st, bool details, json_t *subjects)
     return o;
 }
 
-/* StreamInfo: config, created, state, cluster (STREAM.INFO only, with_cluster), ts. */
+/* StreamSourceInfo of a mirror or a source; active: ns since the origin was last seen, -1 when
+ * never */
+static json_t *source_info(const json_t *cfg, uint64_t lag, int64_t contact_ns)
+{
+    json_t *m = json_object();
+    json_object_set_new(m, "name", json_incref(json_object_get(cfg, "name")));
+    if (json_object_get(cfg, "filter_subject"))
+        json_object_set_new(m, "filter_subject", json_incref(json_object_get(cfg, "filter_subject")));
+    if (json_object_get(cfg, "subject_transforms"))
+        json_object_set_new(m, "subject_transforms",
+                            json_deep_copy(json_object_get(cfg, "subject_transforms")));
+    json_object_set_new(m, "lag", json_integer((json_int_t)lag));
+    int64_t since = jsapi_now_ns() - contact_ns;
+    json_object_set_new(m, "active", json_integer(!contact_ns ? -1 : since > 0 ? since : 0));
+    return m;
+}
+
+/* StreamInfo: config, created, state, mirror, sources, cluster (STREAM.INFO only,
+ * with_cluster), ts. */
 static json_t *info_json(server *s, stream *st, bool with_cluster, bool details,
                          json_t *subjects)
 {
@@ -85,20 +103,17 @@ static json_t *info_json(server *s, stream *st, bool with_cluster, bool details,
     json_object_set_new(o, "state", state);
     uint64_t lag;
     int64_t contact_ns;
-    if (stream_mirror_status(st, &lag, &contact_ns)) {
-        /* StreamSourceInfo; active: ns since the origin was last seen, -1 when never */
-        const json_t *mc = stream_get_config(st)->mirror;
-        json_t *m = json_object();
-        json_object_set_new(m, "name", json_incref(json_object_get(mc, "name")));
-        if (json_object_get(mc, "filter_subject"))
-            json_object_set_new(m, "filter_subject", json_incref(json_object_get(mc, "filter_subject")));
-        if (json_object_get(mc, "subject_transforms"))
-            json_object_set_new(m, "subject_transforms",
-                                json_deep_copy(json_object_get(mc, "subject_transforms")));
-        json_object_set_new(m, "lag", json_integer((json_int_t)lag));
-        int64_t since = jsapi_now_ns() - contact_ns;
-        json_object_set_new(m, "active", json_integer(!contact_ns ? -1 : since > 0 ? since : 0));
-        json_object_set_new(o, "mirror", m);
+    if (stream_mirror_status(st, &lag, &contact_ns))
+        json_object_set_new(o, "mirror",
+                            source_info(stream_get_config(st)->mirror, lag, contact_ns));
+    size_t nsources = stream_source_count(st);
+    if (nsources) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < nsources; i++) {
+            const json_t *src = stream_source_status(st, i, &lag, &contact_ns);
+            json_array_append_new(list, source_info(src, lag, contact_ns));
+        }
+        json_object_set_new(o, "sources", list);
     }
     if (with_cluster) {
         /* nats-server 2.10+: a stream without a Raft group reports this server as its leader */

@@ -167,6 +167,15 @@ static int db_open(store_db *d, const char *path, bool memory, char ***extra_nam
     return 0;
 }
 
+/* Counts a stream's config in (delta 1) or out (-1) of the store's mirror and feed counts. */
+static void count_feeds(store *st, const stream_config *c, int delta)
+{
+    if (c->mirror)
+        st->nmirrors += (size_t)delta;
+    if (c->mirror || c->sources)
+        st->nfed += (size_t)delta;
+}
+
 static int registry_insert(store *st, stream *s)
 {
     if (st->nstreams == st->cap) {
@@ -184,8 +193,7 @@ static int registry_insert(store *st, stream *s)
     }
     st->streams[i] = s;
     st->nstreams++;
-    if (s->cfg.mirror)
-        st->nmirrors++;
+    count_feeds(st, &s->cfg, 1);
     return 0;
 }
 
@@ -193,10 +201,9 @@ static void registry_remove(store *st, stream *s)
 {
     for (size_t i = 0; i < st->nstreams; i++) {
         if (st->streams[i] == s) {
-            if (s->cfg.mirror)
-                st->nmirrors--;
             memmove(st->streams + i, st->streams + i + 1, (st->nstreams - i - 1) * sizeof *st->streams);
             st->nstreams--;
+            count_feeds(st, &s->cfg, -1);
             return;
         }
     }
@@ -518,24 +525,83 @@ static const char *mirror_origin_name(const stream_config *cfg)
     return json_string_value(json_object_get(cfg->mirror, "name"));
 }
 
-/* A mirror's checks against the streams there are (checkStreamCfg): the origin's messages must
- * fit the mirror's max_msg_size, and following mirrors from the origin must not lead back.
- * *origin_out: the origin, NULL while it does not exist. */
-static int check_mirror_origin(store *st, const stream_config *cfg, stream **origin_out, jserr *err)
+/* nats-server's cycle check (checkStreamCfg): following sources and mirrors from cfg, a source
+ * leading back to a stream already visited is a cycle when the visiting stream's subjects
+ * overlap the source's filter (no filter overlaps all), a mirror leading back always is. */
+static bool feeds_form_cycle(store *st, const stream_config *cfg)
 {
-    stream *origin = *origin_out = store_stream_find(st, mirror_origin_name(cfg));
+    size_t cap = st->nstreams + 1, head = 0, tail = 0;
+    const stream_config **queue = calloc(cap, sizeof *queue);
+    const char **visited = calloc(cap, sizeof *visited);
+    size_t nvisited = 0;
+    bool cycle = false;
+    if (!queue || !visited)
+        goto out;
+    queue[tail++] = cfg;
+    while (head < tail && !cycle) {
+        const stream_config *c = queue[head++];
+        visited[nvisited++] = c->name;
+        size_t n = json_array_size(c->sources) + (c->mirror != NULL);
+        for (size_t i = 0; i < n && !cycle; i++) {
+            bool is_mirror = i == json_array_size(c->sources);
+            const json_t *src = is_mirror ? c->mirror : json_array_get(c->sources, i);
+            const char *name = json_string_value(json_object_get(src, "name"));
+            const char *filter = json_string_value(json_object_get(src, "filter_subject"));
+            bool seen = false;
+            for (size_t k = 0; k < nvisited && !seen; k++)
+                seen = strcmp(visited[k], name) == 0;
+            if (seen) {
+                bool overlaps = is_mirror || !filter || !*filter;
+                for (size_t k = 0; k < c->nsubjects && !overlaps; k++)
+                    overlaps = subject_filters_overlap(c->subjects[k], strlen(c->subjects[k]),
+                                                       filter, strlen(filter));
+                cycle = overlaps;
+                continue;
+            }
+            stream *next = store_stream_find(st, name);
+            if (!next)
+                continue;
+            bool queued = false;
+            for (size_t k = head; k < tail && !queued; k++)
+                queued = queue[k] == &next->cfg;
+            if (!queued && tail < cap)
+                queue[tail++] = &next->cfg;
+        }
+    }
+out:
+    free(queue);
+    free(visited);
+    return cycle;
+}
+
+/* The checks of a mirror's or a source's config against the streams there are
+ * (checkStreamCfg): an origin's messages must fit this stream's max_msg_size, and following
+ * the feeds must not lead back (feeds_form_cycle). *origin_out: the mirror's origin, NULL while
+ * it does not exist or without a mirror. */
+static int check_feeds(store *st, const stream_config *cfg, stream **origin_out, jserr *err)
+{
+    *origin_out = NULL;
+    if (!cfg->mirror && !cfg->sources)
+        return 0;
+    stream *origin = cfg->mirror ? store_stream_find(st, mirror_origin_name(cfg)) : NULL;
+    *origin_out = origin;
     if (origin && cfg->max_msg_size > 0 && origin->cfg.max_msg_size > 0 &&
         cfg->max_msg_size < origin->cfg.max_msg_size) {
         jserr_set(err, JSERR_MIRROR_MAX_MESSAGE_SIZE_TOO_BIG, NULL);
         return -1;
     }
-    for (size_t hops = 0; origin && origin->cfg.mirror && hops < st->nstreams; hops++) {
-        const char *next = mirror_origin_name(&origin->cfg);
-        if (strcmp(next, cfg->name) == 0) {
-            jserr_set(err, JSERR_STREAM_INVALID_CONFIG, "err", "detected cycle", NULL);
+    for (size_t i = 0; i < json_array_size(cfg->sources); i++) {
+        stream *o = store_stream_find(
+            st, json_string_value(json_object_get(json_array_get(cfg->sources, i), "name")));
+        if (o && cfg->max_msg_size > 0 && o->cfg.max_msg_size > 0 &&
+            cfg->max_msg_size < o->cfg.max_msg_size) {
+            jserr_set(err, JSERR_SOURCE_MAX_MESSAGE_SIZE_TOO_BIG, NULL);
             return -1;
         }
-        origin = store_stream_find(st, next);
+    }
+    if (feeds_form_cycle(st, cfg)) {
+        jserr_set(err, JSERR_STREAM_INVALID_CONFIG, "err", "detected cycle", NULL);
+        return -1;
     }
     return 0;
 }
@@ -559,7 +625,7 @@ int store_stream_create(store *st, const stream_config *cfg, stream **out, jserr
         return -1;
     }
     stream *origin = NULL;
-    if (cfg->mirror && check_mirror_origin(st, cfg, &origin, err) < 0)
+    if (check_feeds(st, cfg, &origin, err) < 0)
         return -1;
     char cfname[300], why[512];
     snprintf(cfname, sizeof cfname, CF_STREAM_PREFIX "%s", cfg->name);
@@ -626,7 +692,8 @@ int store_stream_update(store *st, stream *s, const stream_config *cfg, jserr *e
         jserr_set(err, JSERR_STREAM_SUBJECT_OVERLAP, NULL);
         return -1;
     }
-    if (store_check_werr(st, err) < 0)
+    stream *origin;
+    if (check_feeds(st, cfg, &origin, err) < 0 || store_check_werr(st, err) < 0)
         return -1;
     stream_config next;
     if (stream_config_copy(&next, cfg) < 0) {
@@ -638,6 +705,8 @@ int store_stream_update(store *st, stream *s, const stream_config *cfg, jserr *e
         stream_config_free(&next);
         return -1;
     }
+    count_feeds(st, &s->cfg, -1);
+    count_feeds(st, &next, 1);
     stream_config_free(&s->cfg);
     s->cfg = next;
     if (stream_apply_config(s) < 0) {

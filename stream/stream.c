@@ -92,7 +92,7 @@ int stream_apply_config(stream *s)
     subject_transform_free(s->input);
     s->republish = compile(s->cfg.republish);
     s->input = compile(s->cfg.subject_transform);
-    if (stream_mirror_compile(s) < 0)
+    if (stream_mirror_compile(s) < 0 || stream_sources_compile(s) < 0)
         return -1;
     return apply_compression(s);
 }
@@ -161,7 +161,8 @@ void stream_free(stream *s)
         rocksdb_iter_destroy(s->read_it);
     subject_transform_free(s->republish);
     subject_transform_free(s->input);
-    stream_mirror_release(s);
+    stream_feed_release(&s->mirror);
+    stream_sources_release(s);
     if (s->cf)
         rocksdb_column_family_handle_destroy(s->cf);
     free(s->cf_name);

@@ -137,11 +137,12 @@ int stream_flush(stream *s, uint64_t *table_bytes);
 int stream_append_mirrored(stream *s, const char *subject, size_t subject_len,
                            const stream_msg *m, jserr *err);
 
-/* Mirrors (streams whose config has a mirror) are fed by the store from their origin stream in
- * the same store: store_sync_mirrors copies what the origins have committed beyond each mirror's
- * last sequence, at most `budget` messages in all (the next call goes on), and returns true when
- * some mirror has more to copy. An origin that does not exist (yet) is waited for. */
-bool store_sync_mirrors(store *st, int64_t now_ns, size_t budget);
+/* Mirrors and sources: streams whose config has a mirror or sources are fed by the store from
+ * those streams of the same store. store_sync_feeds copies what the origins have committed
+ * beyond each feed's position, at most `budget` messages in all (the next call goes on), and
+ * returns true when some feed has more to copy. An origin that does not exist (yet) is waited
+ * for. */
+bool store_sync_feeds(store *st, int64_t now_ns, size_t budget);
 /* How many streams of the store are mirrors (0: nothing to look for). */
 size_t store_mirror_count(const store *st);
 
@@ -149,6 +150,10 @@ size_t store_mirror_count(const store *st);
  * filters) not copied yet, and when the mirror last found its origin (ns since the epoch; 0 =
  * never). False when s is not a mirror. */
 bool stream_mirror_status(stream *s, uint64_t *lag, int64_t *last_contact_ns);
+/* The same for the i-th of s's sources (i < stream_source_count): its StreamSource config
+ * (owned by s's config), or NULL when there is no such source. */
+size_t stream_source_count(const stream *s);
+const json_t *stream_source_status(stream *s, size_t i, uint64_t *lag, int64_t *last_contact_ns);
 
 /* The message at seq: 0, or -1 with JSERR_NO_MESSAGE_FOUND. */
 int stream_get(stream *s, uint64_t seq, stream_msg *out, jserr *err);

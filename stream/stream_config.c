@@ -157,10 +157,6 @@ static bool filters_collide(const char *a, const char *b)
 
 /* ---------------- parsing ---------------- */
 
-#define SOURCES_REFUSAL "stream sources are not supported"
-
-static int check_mirror(const stream_config *c, jserr *err);
-
 typedef enum {
     F_STRING,      /* char * */
     F_I64,         /* int64_t */
@@ -180,7 +176,7 @@ typedef enum {
     F_TRANSFORM,
     F_PERSIST_MODE,   /* "default" | "" accepted, "async" refused */
     F_UNSUPPORTED,    /* object field weir does not implement: null accepted */
-    F_SOURCES,        /* array: empty accepted */
+    F_SOURCES,
     F_PLACEMENT,      /* object: empty accepted */
     F_UNSUPPORTED_ON, /* bool field weir does not implement: false accepted */
     F_TEMPLATE,       /* string: empty accepted */
@@ -216,7 +212,7 @@ static const field_def fields[] = {
     {"placement", F_PLACEMENT, 0, "server.Placement",
      "stream placement is not supported: weir runs as a single server"},
     {"mirror", F_MIRROR, 0, "server.StreamSource", NULL},
-    {"sources", F_SOURCES, 0, "[]*server.StreamSource", SOURCES_REFUSAL},
+    {"sources", F_SOURCES, 0, "[]*server.StreamSource", NULL},
     {"compression", F_COMPRESSION, 0, NULL, NULL},
     {"first_seq", F_U64, OFF(first_seq), "uint64", NULL},
     {"subject_transform", F_TRANSFORM, 0, "server.SubjectTransformConfig", NULL},
@@ -433,24 +429,24 @@ static int parse_consumer_limits(parse_ctx *p, const json_t *v)
     return 0;
 }
 
-/* mirror: the StreamSource, normalized to the fields nats-server writes back (omitempty):
- * name, opt_start_seq, opt_start_time, filter_subject, subject_transforms [{src,dest}].
- * A mirror of another domain or account (external, domain) is refused. */
-static int parse_mirror(parse_ctx *p, const json_t *v)
+/* A StreamSource (the mirror, or one of sources), normalized to the fields nats-server writes
+ * back (omitempty): name, opt_start_seq, opt_start_time, filter_subject, subject_transforms
+ * [{src,dest}]. Another domain or account (external, domain) is refused. *out: the object, or
+ * NULL when v is null or of the wrong type (the type error recorded). -1 out of memory. */
+static int parse_source(parse_ctx *p, const json_t *v, const char *what, json_t **out)
 {
-    stream_config *c = p->c;
-    json_decref(c->mirror);
-    c->mirror = NULL;
+    *out = NULL;
     if (json_is_null(v))
         return 0;
     if (!json_is_object(v)) {
-        type_error(p, gojson_kind(v), "StreamConfigRequest", "mirror", "server.StreamSource");
+        type_error(p, gojson_kind(v), "StreamConfigRequest", what, "server.StreamSource");
         return 0;
     }
     json_t *m = json_object();
     if (!m)
         return -1;
-    c->mirror = m;
+    *out = m;
+    bool mirror = strcmp(what, "mirror") == 0;
     const char *k;
     json_t *val;
     json_object_foreach((json_t *)v, k, val) {
@@ -464,7 +460,8 @@ static int parse_mirror(parse_ctx *p, const json_t *v)
             }
             if (strcasecmp(k, "domain") == 0) {
                 if (json_string_length(val))
-                    refuse(p, "stream mirrors of another domain are not supported");
+                    refuse(p, mirror ? "stream mirrors of another domain are not supported"
+                                     : "stream sources of another domain are not supported");
             } else if (json_string_length(val)) {
                 char lower[32];
                 snprintf(lower, sizeof lower, "%s", k);
@@ -508,9 +505,50 @@ static int parse_mirror(parse_ctx *p, const json_t *v)
                 json_decref(list);
         } else if (strcasecmp(k, "external") == 0) {
             if (json_is_object(val) && json_object_size(val))
-                refuse(p, "stream mirrors through an external API prefix are not supported");
+                refuse(p, mirror ? "stream mirrors through an external API prefix are not supported"
+                                 : "stream sources through an external API prefix are not supported");
         }
     }
+    return 0;
+}
+
+static int parse_mirror(parse_ctx *p, const json_t *v)
+{
+    json_decref(p->c->mirror);
+    return parse_source(p, v, "mirror", &p->c->mirror);
+}
+
+/* sources: each entry as a mirror is; null entries are skipped (Go leaves a nil pointer that
+ * nats-server ignores), an empty list is no sources. */
+static int parse_sources(parse_ctx *p, const json_t *v)
+{
+    stream_config *c = p->c;
+    json_decref(c->sources);
+    c->sources = NULL;
+    if (json_is_null(v))
+        return 0;
+    if (!json_is_array(v)) {
+        type_error(p, gojson_kind(v), "StreamConfigRequest", "sources", "[]*server.StreamSource");
+        return 0;
+    }
+    json_t *list = json_array();
+    if (!list)
+        return -1;
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e) {
+        json_t *src = NULL;
+        if (parse_source(p, e, "sources", &src) != 0) {
+            json_decref(list);
+            return -1;
+        }
+        if (src)
+            json_array_append_new(list, src);
+    }
+    if (json_array_size(list))
+        c->sources = list;
+    else
+        json_decref(list);
     return 0;
 }
 
@@ -706,12 +744,8 @@ static int parse_field(parse_ctx *p, const field_def *f, const json_t *v, jserr 
             refuse(p, f->refusal);
         return 0;
     case F_SOURCES:
-        if (json_is_null(v))
-            return 0;
-        if (!json_is_array(v))
-            type_error(p, gojson_kind(v), "StreamConfigRequest", f->key, f->gotype);
-        else if (json_array_size(v) > 0)
-            refuse(p, f->refusal);
+        if (parse_sources(p, v) != 0)
+            goto oom;
         return 0;
     case F_PLACEMENT: {
         bool preferred;
@@ -761,14 +795,7 @@ int stream_config_from_json(const json_t *j, stream_config *out, jserr *err)
         return -1;
     }
     if (p.refusal) {
-        /* a mirror with sources: nats-server's mirror checks speak first (10143, 10034, 10031) */
-        bool mirror_sources = out->mirror && strcmp(p.refusal, SOURCES_REFUSAL) == 0;
-        if (!mirror_sources)
-            invalid_config(err, p.refusal);
-        else if (out->first_seq == 0 && out->nsubjects == 0)
-            jserr_set(err, JSERR_MIRROR_WITH_SOURCES, NULL);
-        else
-            check_mirror(out, err); /* 10143 or 10034 */
+        invalid_config(err, p.refusal);
         stream_config_free(out);
         return -1;
     }
@@ -844,7 +871,7 @@ int stream_config_apply_defaults(stream_config *c, jserr *err)
         }
     }
 
-    if (c->nsubjects == 0 && c->name && *c->name && !c->mirror) {
+    if (c->nsubjects == 0 && c->name && *c->name && !c->mirror && !c->sources) {
         free(c->subjects); /* an empty list the config owns */
         c->subjects = calloc(1, sizeof *c->subjects);
         if (!c->subjects || !(c->subjects[0] = strdup(c->name))) {
@@ -922,6 +949,8 @@ static int check_mirror(const stream_config *c, jserr *err)
         return mirror_error(err, JSERR_MIRROR_WITH_FIRST_SEQ, NULL);
     if (c->nsubjects > 0)
         return mirror_error(err, JSERR_MIRROR_WITH_SUBJECTS, NULL);
+    if (c->sources)
+        return mirror_error(err, JSERR_MIRROR_WITH_SOURCES, NULL);
     const char *filter = json_string_value(json_object_get(m, "filter_subject"));
     const json_t *trs = json_object_get(m, "subject_transforms");
     if (filter && trs)
@@ -956,6 +985,112 @@ static int check_mirror(const stream_config *c, jserr *err)
         return invalid_config(err, "mirror opt_start_time is not an RFC 3339 time");
     /* both opt_start_seq and opt_start_time: accepted, the sequence wins (nats-server never
      * raises its 10032) */
+    return 0;
+}
+
+char *stream_config_source_tag(const json_t *src)
+{
+    const json_t *trs = json_object_get(src, "subject_transforms");
+    const char *filter = json_string_value(json_object_get(src, "filter_subject"));
+    size_t n = json_array_size(trs), cap = 4;
+    for (size_t i = 0; i < n; i++)
+        cap += strlen(json_string_value(json_object_get(json_array_get(trs, i), "src"))) +
+               strlen(json_string_value(json_object_get(json_array_get(trs, i), "dest"))) + 6;
+    const char *name = json_string_value(json_object_get(src, "name"));
+    cap += (filter ? strlen(filter) : 1) + (name ? strlen(name) : 0) + 1;
+    char *out = malloc(cap), *q = out;
+    if (!out)
+        return NULL;
+    q += sprintf(q, "%s ", name ? name : "");
+    if (n == 0) {
+        q += sprintf(q, "%s >", filter ? filter : ">");
+        return out;
+    }
+    /* nats-server's composeIName: the transforms' sources, then their destinations, each list
+     * joined by form feeds, an empty one standing as ">" */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass)
+            *q++ = ' ';
+        for (size_t i = 0; i < n; i++) {
+            const char *v = json_string_value(
+                json_object_get(json_array_get(trs, i), pass ? "dest" : "src"));
+            q += sprintf(q, "%s%s", i ? "\f" : "", *v ? v : ">");
+        }
+    }
+    return out;
+}
+
+/* nats-server's checks of the sources that need no other stream (checkStreamCfg, and the
+ * filter check of addStream). */
+static int check_sources(const stream_config *c, jserr *err)
+{
+    size_t n = json_array_size(c->sources);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *src = json_array_get(c->sources, i);
+        const char *name = json_string_value(json_object_get(src, "name"));
+        if (!stream_name_valid(name)) {
+            jserr_set(err, JSERR_SOURCE_INVALID_STREAM_NAME, NULL);
+            return -1;
+        }
+        char *tag = stream_config_source_tag(src);
+        bool dup = false;
+        for (size_t k = 0; tag && k < i && !dup; k++) {
+            const json_t *other = json_array_get(c->sources, k);
+            char *t2 = stream_config_source_tag(other);
+            dup = t2 && strcmp(tag, t2) == 0;
+            free(t2);
+        }
+        free(tag);
+        if (!tag) {
+            jserr_set(err, JSERR_STREAM_GENERAL_ERROR, "err", "out of memory", NULL);
+            return -1;
+        }
+        if (dup) {
+            jserr_set(err, JSERR_SOURCE_DUPLICATE_DETECTED, NULL);
+            return -1;
+        }
+        const char *filter = json_string_value(json_object_get(src, "filter_subject"));
+        const json_t *trs = json_object_get(src, "subject_transforms");
+        if (filter && trs) {
+            jserr_set(err, JSERR_SOURCE_MULTIPLE_FILTERS_NOT_ALLOWED, NULL);
+            return -1;
+        }
+        size_t t, u;
+        const json_t *tr, *tr2;
+        json_array_foreach(trs, t, tr) {
+            const char *from = json_string_value(json_object_get(tr, "src"));
+            if (!subject_valid_filter(from, strlen(from))) {
+                jserr_set(err, JSERR_SOURCE_INVALID_SUBJECT_FILTER, "err", "invalid subject", NULL);
+                return -1;
+            }
+            json_array_foreach(trs, u, tr2) {
+                if (u != t &&
+                    filter_is_subset(from, json_string_value(json_object_get(tr2, "src")))) {
+                    jserr_set(err, JSERR_SOURCE_OVERLAPPING_SUBJECT_FILTERS, NULL);
+                    return -1;
+                }
+            }
+            const char *dest = json_string_value(json_object_get(tr, "dest"));
+            subject_transform *x = *dest ? subject_transform_new(from, dest) : NULL;
+            if (*dest && !x) {
+                jserr_set(err, JSERR_SOURCE_INVALID_TRANSFORM_DESTINATION, "err",
+                          "invalid transform destination", NULL);
+                return -1;
+            }
+            subject_transform_free(x);
+        }
+        if (filter && !subject_valid_filter(filter, strlen(filter))) {
+            char text[400];
+            snprintf(text, sizeof text, "subject filter '%.300s' for the source: invalid subject",
+                     filter);
+            jserr_set(err, JSERR_STREAM_CREATE, "err", text, NULL);
+            return -1;
+        }
+        const char *start = json_string_value(json_object_get(src, "opt_start_time"));
+        int64_t start_ns;
+        if (start && gotime_parse_rfc3339(start, strlen(start), &start_ns) != 0)
+            return invalid_config(err, "source opt_start_time is not an RFC 3339 time");
+    }
     return 0;
 }
 
@@ -1053,7 +1188,7 @@ static int check_subjects(const stream_config *c, jserr *err)
                 return invalid_config(err, "subjects that overlap with system api require no-ack to be true");
         }
     }
-    if (c->nsubjects == 0 && !c->mirror)
+    if (c->nsubjects == 0 && !c->mirror && !c->sources)
         return invalid_config(err, "stream needs at least one configured subject or be a source/mirror");
     /* the first subject overlapping any other, with the first one it overlaps (all subjects are
      * distinct valid filters by now, so that other one comes later in the list) */
@@ -1127,6 +1262,8 @@ int stream_config_check(const stream_config *c, jserr *err)
         return invalid_config(err, "subject delete marker TTL must not be negative");
     }
     if (c->mirror && check_mirror(c, err) != 0)
+        return -1;
+    if (c->sources && check_sources(c, err) != 0)
         return -1;
     if (check_subjects(c, err) != 0)
         return -1;
@@ -1288,6 +1425,8 @@ json_t *stream_config_to_json(const stream_config *c)
         SET("republish", json_deep_copy(c->republish));
     if (c->mirror)
         SET("mirror", json_deep_copy(c->mirror));
+    if (c->sources)
+        SET("sources", json_deep_copy(c->sources));
     if (c->subject_transform)
         SET("subject_transform", json_deep_copy(c->subject_transform));
     SET("allow_msg_ttl", json_boolean(c->allow_msg_ttl));
@@ -1316,6 +1455,7 @@ int stream_config_copy(stream_config *dst, const stream_config *src)
     dst->consumer_limits = NULL;
     dst->republish = NULL;
     dst->mirror = NULL;
+    dst->sources = NULL;
     dst->subject_transform = NULL;
     if ((src->name && !(dst->name = dup_str(src->name))) ||
         (src->description && !(dst->description = dup_str(src->description))))
@@ -1334,6 +1474,7 @@ int stream_config_copy(stream_config *dst, const stream_config *src)
         (src->consumer_limits && !(dst->consumer_limits = json_deep_copy(src->consumer_limits))) ||
         (src->republish && !(dst->republish = json_deep_copy(src->republish))) ||
         (src->mirror && !(dst->mirror = json_deep_copy(src->mirror))) ||
+        (src->sources && !(dst->sources = json_deep_copy(src->sources))) ||
         (src->subject_transform &&
          !(dst->subject_transform = json_deep_copy(src->subject_transform))))
         goto fail;
@@ -1393,6 +1534,7 @@ bool stream_config_equal(const stream_config *a, const stream_config *b)
                limit_of(b->consumer_limits, "max_ack_pending") &&
            a->compress == b->compress &&
            json_same(a->republish, b->republish) && json_same(a->mirror, b->mirror) &&
+           json_same(a->sources, b->sources) &&
            json_same(a->subject_transform, b->subject_transform);
 }
 
@@ -1409,6 +1551,7 @@ void stream_config_free(stream_config *c)
     json_decref(c->consumer_limits);
     json_decref(c->republish);
     json_decref(c->mirror);
+    json_decref(c->sources);
     json_decref(c->subject_transform);
     memset(c, 0, sizeof *c);
 }

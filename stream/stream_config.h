@@ -50,6 +50,7 @@ typedef struct stream_config {
     json_t *subject_transform;         /* {"src":..,"dest":..}: stored subjects, or NULL */
     json_t *mirror;                    /* the StreamSource mirrored ({"name",...}, normalized), or
                                           NULL: a mirror has no subjects of its own */
+    json_t *sources;                   /* array of StreamSources (normalized as mirror), or NULL */
     bool compress;                     /* compression "s2": table files compressed (with LZ4) */
     bool pedantic;                     /* request only ("pedantic", nats-server 2.11): a default that
                                           would change a given value is an error instead. Never
@@ -61,13 +62,20 @@ typedef struct stream_config {
  * match case-insensitively and unknown ones are ignored, as Go's decoder does in nats-server's
  * default non-strict mode; a value of the wrong type gives JSERR_INVALID_JSON with Go's text
  * ("invalid JSON: json: cannot unmarshal string into Go struct field
- * StreamConfigRequest.max_msgs of type int64"). Features weir does not support (mirror,
- * sources, placement, template_owner,
+ * StreamConfigRequest.max_msgs of type int64"). Features weir does not support (mirrors and
+ * sources of another domain or account, placement, template_owner,
  * allow_msg_counter, allow_atomic, allow_batched, allow_msg_schedules, persist_mode "async")
  * are refused with JSERR_STREAM_INVALID_CONFIG and a text naming them. Does not validate: call
  * stream_config_check_create / stream_config_check_update. Returns 0 or -1 (err set). On -1,
  * *out is left freed. */
 int stream_config_from_json(const json_t *j, stream_config *out, jserr *err);
+
+/* A source's index name as nats-server composes it: "<stream> <filter> <dest>", the filter or
+ * ">", the transform destination or ">" (with subject_transforms, their sources and their
+ * destinations, each joined by form feeds). What tells two sources of one stream apart, and
+ * what a Nats-Stream-Source header carries, with the origin's sequence after the stream name.
+ * A malloc'd string, NULL out of memory. */
+char *stream_config_source_tag(const json_t *source);
 
 /* Applies nats-server's defaults to a config built in C or parsed from JSON (from_json calls
  * it): 0 or values below -1 of max_msgs, max_bytes, max_msgs_per_subject, max_msg_size and

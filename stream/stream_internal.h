@@ -63,7 +63,8 @@ struct store {
     rocksdb_readoptions_t *ropts;
     stream **streams; /* sorted by name */
     size_t nstreams;
-    size_t nmirrors;  /* streams among them that mirror another (store_sync_mirrors) */
+    size_t nmirrors;  /* streams among them that mirror another */
+    size_t nfed;      /* streams among them that mirror or source others (store_sync_feeds) */
     size_t cap;
     char *werr; /* the first failed write: every later write fails with it (state and disk may
                    differ after it, so nothing more may be acknowledged) */
@@ -119,6 +120,20 @@ typedef struct msg_info {
     int64_t ttl_ns;
 } msg_info;
 
+/* Another stream of the store this one is fed from: its mirror or one of its sources (a
+ * StreamSource of the config), with the filter and transforms compiled, the origin's next
+ * sequence to look at and when the origin was last found. Its strings point into the config. */
+typedef struct stream_feed {
+    const char *origin;          /* the origin stream's name; NULL: no feed */
+    const char *filter;          /* filter_subject; NULL = all */
+    subject_transform **trs;     /* one per subject_transforms entry (NULL: kept as is) */
+    const char **srcs;           /* their sources */
+    size_t ntrs;
+    char *tag;                   /* stream_config_source_tag, for sources */
+    uint64_t next;               /* 0: not positioned yet */
+    int64_t contact_ns;
+} stream_feed;
+
 struct stream {
     store *st;
     bool appending_marker; /* a subject delete marker is being stored: its rollup is ours */
@@ -126,14 +141,10 @@ struct stream {
     rocksdb_column_family_handle_t *cf;
     char *cf_name;
     bool compressed; /* the column family's compression is set to LZ4 (cfg.compress applied) */
-    /* a mirror (cfg.mirror): its filter and transforms compiled, the origin's next sequence to
-     * look at, when the origin was last found */
-    const char *mirror_filter;          /* points into cfg.mirror; NULL = all */
-    subject_transform **mirror_trs;     /* one per subject_transforms entry (NULL: kept as is) */
-    const char **mirror_srcs;           /* their sources, pointing into cfg.mirror */
-    size_t mirror_ntrs;
-    uint64_t mirror_next;
-    int64_t mirror_contact_ns;
+    stream_feed mirror;      /* cfg.mirror compiled (origin NULL when not a mirror) */
+    stream_feed *sources;    /* cfg.sources compiled, in their order */
+    size_t nsources;
+    bool sources_scanned;    /* the sources not positioned yet were looked for in the stream */
     stream_config cfg;
     int64_t created_ns;   /* when it was created (kept in the sequence state), 0 = unknown */
     subject_transform *republish; /* cfg.republish compiled, or NULL */
@@ -196,9 +207,27 @@ static inline void stream_cf_written(stream *s)
  * cfg.subject_transform compiled, the column family's compression. 0, or -1 when RocksDB refused
  * the compression setting. */
 int stream_apply_config(stream *s);
-/* Compiles cfg.mirror's filter and transforms (stream_mirror.c); -1 out of memory. */
+/* stream_feed.c. Compiles a StreamSource into f (positions left as they are); -1 out of memory. */
+int stream_feed_compile(stream_feed *f, const json_t *source);
+void stream_feed_release(stream_feed *f);
+/* Where a feed that has nothing yet starts in its origin: opt_start_seq, opt_start_time, or 1. */
+uint64_t stream_feed_start(const json_t *source, stream *origin);
+/* The origin's messages from f->next on that f takes (its filter), not copied yet. */
+uint64_t stream_feed_lag(const stream_feed *f, stream *origin);
+/* Stores one message a feed took from its origin, on `subject` (already transformed). */
+typedef int (*stream_feed_put)(stream *s, const stream_feed *f, const char *subject, size_t len,
+                               const stream_msg *m, int64_t now_ns, jserr *err);
+/* Copies the origin's messages from f->next on into s through put, at most *budget of them
+ * (counted down). True when it stopped at the budget with more to copy. */
+bool stream_feed_copy(stream *s, stream_feed *f, stream *origin, int64_t now_ns, size_t *budget,
+                      stream_feed_put put);
+/* Compiles cfg.mirror (stream_mirror.c) and cfg.sources (stream_source.c), keeping the
+ * positions of the feeds that stay; -1 out of memory. */
 int stream_mirror_compile(stream *s);
-void stream_mirror_release(stream *s);
+int stream_sources_compile(stream *s);
+void stream_sources_release(stream *s);
+bool stream_mirror_sync(stream *s, int64_t now_ns, size_t *budget);
+bool stream_sources_sync(stream *s, int64_t now_ns, size_t *budget);
 /* Tells the store's listener (if any) about one event of s. */
 void stream_notify(stream *s, stream_event ev, uint64_t seq, const char *subject, size_t len);
 stream *stream_new(store *st, store_db *db, rocksdb_column_family_handle_t *cf, const char *cf_name,

@@ -509,6 +509,44 @@ async function main() {
     }
   });
 
+  // ---------------------------------------------------------------- sources: an aggregate bucket
+  // nats.js maps each source bucket's subjects onto the aggregate's with subject_transforms
+  // (2.10+): the aggregate holds every key of both, under its own revisions, and follows them.
+  if (v210) await run("sources_aggregate", async () => {
+    const east = await js.views.kv("east");
+    const west = await js.views.kv("west");
+    await east.put("cfg.a", sc.encode("east-a"));
+    await west.put("cfg.b", sc.encode("west-b"));
+    await east.put("cfg.c", sc.encode("east-c"));
+    const agg = await js.views.kv("all", { sources: [{ name: "east" }, { name: "west" }] });
+    const c = (await agg.status()).streamInfo.config;
+    check(JSON.stringify(c.sources.map((x) => [x.name, x.subject_transforms])) ===
+      '[["KV_east",[{"src":"$KV.east.>","dest":"$KV.all.>"}]],["KV_west",[{"src":"$KV.west.>","dest":"$KV.all.>"}]]]',
+      `sources ${JSON.stringify(c.sources)}`);
+    const until = async (what, cond) => {
+      for (let i = 0; i < 250; i++) { if (await cond()) return; await sleep(20); }
+      throw new Error(`timed out: ${what}`);
+    };
+    await until("3 keys sourced", async () => (await agg.status()).values === 3);
+    const keys = (await drain(await agg.keys())).sort();
+    check(JSON.stringify(keys) === '["cfg.a","cfg.b","cfg.c"]', `keys ${keys}`);
+    const a = await agg.get("cfg.a");
+    check(a.string() === "east-a" && a.bucket === "all" && a.key === "cfg.a" && a.revision >= 1 && a.revision <= 3, `sourced entry ${a.string()} ${a.bucket} ${a.key} @${a.revision}`);
+    // live: a put and a delete in a source reach the aggregate, in order, with new revisions
+    await west.put("cfg.b", sc.encode("west-b2"));
+    await east.delete("cfg.a");
+    // history 1: the new revisions replace the old ones, so the count stays and the last grows
+    await until("update and delete sourced", async () => (await agg.status()).streamInfo.state.last_seq === 5);
+    check((await agg.status()).values === 3, "one entry a key");
+    const b = await agg.get("cfg.b");
+    check(b.string() === "west-b2" && b.revision === 4, `updated ${b.string()} @${b.revision}`);
+    const gone = await agg.get("cfg.a"); // nats.js gives a deleted key's marker
+    check(gone && gone.operation === "DEL" && gone.revision === 5 && gone.length === 0, `deleted in the source, deleted in the aggregate: ${gone && [gone.operation, gone.revision]}`);
+    const hist = await drain(await agg.history({ key: "cfg.a" }));
+    check(hist.map((e) => `${e.operation}@${e.revision}`).join(",") === "DEL@5", `history ${hist.map((e) => `${e.operation}@${e.revision}`)}`);
+    for (const k of [agg, east, west]) await k.destroy();
+  });
+
   await nc.close();
 }
 

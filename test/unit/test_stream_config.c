@@ -336,12 +336,67 @@ static void test_mirror_config(void)
     stream_config_free(&c);
 }
 
+static void test_sources_config(void)
+{
+    EXPECT_OK("{\"name\":\"A\",\"sources\":[{\"name\":\"B\"},{\"name\":\"C\",\"filter_subject\":\"c.>\"}]}");
+    EXPECT_OK("{\"name\":\"A\",\"sources\":[{\"name\":\"B\",\"filter_subject\":\"x\"},"
+              "{\"name\":\"B\",\"filter_subject\":\"y\"}]}");
+    EXPECT_ERR("{\"name\":\"A\",\"sources\":[{\"name\":\"B.C\"}]}", 10141,
+               "sourced stream name is invalid");
+    EXPECT_ERR("{\"name\":\"A\",\"sources\":[{\"name\":\"B\"},{\"name\":\"B\",\"filter_subject\":\">\"}]}",
+               10140, "duplicate source configuration detected");
+    EXPECT_ERR("{\"name\":\"A\",\"sources\":[{\"name\":\"B\",\"filter_subject\":\"x\","
+               "\"subject_transforms\":[{\"src\":\"y\",\"dest\":\"z\"}]}]}",
+               10144, "source with multiple subject transforms cannot also have a single subject filter");
+    EXPECT_ERR("{\"name\":\"A\",\"sources\":[{\"name\":\"B\",\"subject_transforms\":"
+               "[{\"src\":\"x.>\"},{\"src\":\"x.y\"}]}]}",
+               10147, "source filters can not overlap");
+    EXPECT_ERR("{\"name\":\"A\",\"sources\":[{\"name\":\"B\",\"subject_transforms\":"
+               "[{\"src\":\"x..y\"}]}]}",
+               10145, "source transform source: invalid subject");
+    EXPECT_ERR("{\"name\":\"A\",\"sources\":[{\"name\":\"B\",\"subject_transforms\":"
+               "[{\"src\":\"x.*\",\"dest\":\"y.>\"}]}]}",
+               10146, "source transform: invalid transform destination");
+    EXPECT_ERR("{\"name\":\"A\",\"sources\":[{\"name\":\"B\",\"filter_subject\":\"x..y\"}]}",
+               10049, "subject filter 'x..y' for the source: invalid subject");
+    EXPECT_ERR("{\"name\":\"A\",\"sources\":{}}", 10025,
+               "invalid JSON: json: cannot unmarshal object into Go struct field "
+               "StreamConfigRequest.sources of type []*server.StreamSource");
+    /* a sourcing stream without subjects of its own gets no default subject; the sources are
+     * echoed normalized, in their order */
+    stream_config c;
+    jserr e;
+    CHECK(parse("{\"name\":\"A\",\"sources\":[{\"name\":\"C\",\"opt_start_seq\":0},null,"
+                "{\"name\":\"B\",\"filter_subject\":\"b.>\"}]}",
+                &c, &e) == 0);
+    CHECK(c.nsubjects == 0 && c.duplicate_window_ns > 0);
+    json_t *j = stream_config_to_json(&c);
+    char *text = json_dumps(json_object_get(j, "sources"), JSON_COMPACT);
+    CHECKF(text && strcmp(text, "[{\"name\":\"C\"},{\"name\":\"B\",\"filter_subject\":\"b.>\"}]") == 0,
+           "sources %s", text);
+    free(text);
+    json_decref(j);
+    char *tag = stream_config_source_tag(json_array_get(c.sources, 1));
+    CHECKF(tag && strcmp(tag, "B b.> >") == 0, "tag %s", tag);
+    free(tag);
+    stream_config_free(&c);
+    CHECK(parse("{\"name\":\"A\",\"sources\":[{\"name\":\"B\",\"subject_transforms\":"
+                "[{\"src\":\"a.>\",\"dest\":\"x.>\"},{\"src\":\"b.*\"}]}]}",
+                &c, &e) == 0);
+    tag = stream_config_source_tag(json_array_get(c.sources, 0));
+    CHECKF(tag && strcmp(tag, "B a.>\fb.* x.>\f>") == 0, "tag %s", tag);
+    free(tag);
+    stream_config_free(&c);
+}
+
 static void test_unsupported_features(void)
 {
     EXPECT_ERR("{\"name\":\"A\",\"mirror\":{\"name\":\"B\",\"external\":{\"api\":\"$JS.hub.API\"}}}",
                INVALID, "stream mirrors through an external API prefix are not supported");
-    EXPECT_ERR("{\"name\":\"A\",\"sources\":[{\"name\":\"B\"}]}", INVALID,
-               "stream sources are not supported");
+    EXPECT_ERR("{\"name\":\"A\",\"sources\":[{\"name\":\"B\",\"external\":{\"api\":\"$JS.x.API\"}}]}",
+               INVALID, "stream sources through an external API prefix are not supported");
+    EXPECT_ERR("{\"name\":\"A\",\"sources\":[{\"name\":\"B\",\"domain\":\"hub\"}]}", INVALID,
+               "stream sources of another domain are not supported");
     EXPECT_OK("{\"name\":\"A\",\"subjects\":[\"in.>\"],"
               "\"subject_transform\":{\"src\":\"in.>\",\"dest\":\"stored.>\"}}");
     EXPECT_ERR("{\"name\":\"A\",\"subject_transform\":{\"src\":\"a..b\",\"dest\":\"x\"}}",
@@ -704,6 +759,7 @@ int main(void)
     RUN(test_json_accepted_forms);
     RUN(test_long_inputs_utf8);
     RUN(test_mirror_config);
+    RUN(test_sources_config);
     RUN(test_unsupported_features);
     RUN(test_name_rules);
     RUN(test_sizes_and_limits);

@@ -1,0 +1,185 @@
+/*
+ * stream_source.c — sources within one store: a stream whose config lists sources gets every
+ * message those streams commit (through each source's filter and subject transforms, see
+ * stream_feed.c), appended under its own sequences and time as a publish would be, with a
+ * `Nats-Stream-Source: <origin> <origin seq> <filter> <dest>` header saying where it came from
+ * (nats-server 2.10's format; one such header, the origin's own replaced when sources chain).
+ * Expectation headers of the origin's publish are dropped, as nats-server does since 2.11:
+ * they were checked there. Message ids still deduplicate. After a restart each source resumes
+ * after the newest message it brought, found from those headers.
+ */
+#include "stream_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HDR_STREAM_SOURCE "Nats-Stream-Source"
+#define HDR_EXPECTED_PREFIX "Nats-Expected-"
+
+void stream_sources_release(stream *s)
+{
+    for (size_t i = 0; i < s->nsources; i++)
+        stream_feed_release(&s->sources[i]);
+    free(s->sources);
+    s->sources = NULL;
+    s->nsources = 0;
+}
+
+int stream_sources_compile(stream *s)
+{
+    size_t n = json_array_size(s->cfg.sources);
+    stream_feed *fs = n ? calloc(n, sizeof *fs) : NULL;
+    if (n && !fs)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *src = json_array_get(s->cfg.sources, i);
+        if (stream_feed_compile(&fs[i], src) < 0 || !(fs[i].tag = stream_config_source_tag(src))) {
+            for (size_t k = 0; k <= i; k++)
+                stream_feed_release(&fs[k]);
+            free(fs);
+            return -1;
+        }
+        /* a source the update keeps goes on where it was */
+        for (size_t k = 0; k < s->nsources; k++) {
+            if (strcmp(s->sources[k].tag, fs[i].tag) == 0) {
+                fs[i].next = s->sources[k].next;
+                fs[i].contact_ns = s->sources[k].contact_ns;
+            }
+        }
+        if (!fs[i].next)
+            s->sources_scanned = false;
+    }
+    stream_sources_release(s);
+    s->sources = fs;
+    s->nsources = n;
+    return 0;
+}
+
+/* nats-server's startingSequenceForSources: each source not positioned yet resumes after the
+ * newest message it brought, read from the Nats-Stream-Source headers from the stream's end
+ * back. A source that brought none starts at its configured start (stream_feed_start). */
+static void position_sources(stream *s)
+{
+    size_t left = 0;
+    for (size_t i = 0; i < s->nsources; i++)
+        left += s->sources[i].next == 0;
+    for (uint64_t seq = s->state.last_seq; left > 0 && seq >= s->state.first_seq && seq > 0;
+         seq--) {
+        stream_msg m;
+        jserr err;
+        if (stream_get(s, seq, &m, &err) < 0)
+            continue;
+        nats_slice v;
+        if (m.hdr_len && nats_header_find(m.hdr, m.hdr_len, HDR_STREAM_SOURCE, &v) && v.ptr) {
+            /* "<origin> <seq> <filter> <dest>": the index name is the value without the seq */
+            const char *end = v.ptr + v.len;
+            const char *sp1 = memchr(v.ptr, ' ', v.len);
+            const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1)) : NULL;
+            uint64_t oseq = 0;
+            for (const char *q = sp1 ? sp1 + 1 : end; q < (sp2 ? sp2 : end) && *q >= '0' && *q <= '9'; q++)
+                oseq = oseq * 10 + (uint64_t)(*q - '0');
+            for (size_t i = 0; sp2 && oseq && i < s->nsources; i++) {
+                stream_feed *f = &s->sources[i];
+                size_t nl = (size_t)(sp1 - v.ptr), rl = (size_t)(end - sp2);
+                if (f->next == 0 && strlen(f->tag) == nl + rl &&
+                    memcmp(f->tag, v.ptr, nl) == 0 && memcmp(f->tag + nl, sp2, rl) == 0) {
+                    f->next = oseq + 1;
+                    left--;
+                }
+            }
+        }
+        stream_msg_free(&m);
+    }
+    s->sources_scanned = true;
+}
+
+static bool is_expectation(nats_slice key)
+{
+    size_t n = strlen(HDR_EXPECTED_PREFIX);
+    return key.len >= n && memcmp(key.ptr, HDR_EXPECTED_PREFIX, n) == 0;
+}
+
+/* The origin's header block without its Nats-Stream-Source and Nats-Expected-* lines, with
+ * ours added. 0, or -1 when the block does not parse or out of memory. */
+static int source_header(const stream_msg *m, const char *value, size_t vlen,
+                         nats_header_builder *b)
+{
+    nats_header h;
+    if (nats_header_parse(m->hdr, m->hdr_len, &h) < 0)
+        return -1;
+    char desc[256] = "";
+    if (h.description.ptr)
+        snprintf(desc, sizeof desc, "%.*s", (int)h.description.len, h.description.ptr);
+    nats_header_build_start(b, h.status, desc);
+    for (size_t i = 0; i < h.nfields; i++) {
+        nats_slice k = h.fields[i].key;
+        char key[256];
+        if (k.len >= sizeof key || is_expectation(k) ||
+            (k.len == strlen(HDR_STREAM_SOURCE) && memcmp(k.ptr, HDR_STREAM_SOURCE, k.len) == 0))
+            continue;
+        memcpy(key, k.ptr, k.len);
+        key[k.len] = 0;
+        nats_header_build_add(b, key, h.fields[i].value.ptr ? h.fields[i].value.ptr : "",
+                              h.fields[i].value.len);
+    }
+    nats_header_build_add(b, HDR_STREAM_SOURCE, value, vlen);
+    if (!nats_header_build_end(b)) {
+        nats_header_build_free(b);
+        return -1;
+    }
+    return 0;
+}
+
+static int put_sourced(stream *s, const stream_feed *f, const char *subject, size_t len,
+                       const stream_msg *m, int64_t now_ns, jserr *err)
+{
+    size_t nl = strlen(f->origin);
+    size_t tl = strlen(f->tag);
+    char *value = malloc(tl + 24);
+    if (!value)
+        return 0;
+    int vlen = snprintf(value, tl + 24, "%s %" PRIu64 "%s", f->origin, m->seq, f->tag + nl);
+    nats_header_builder b = {0};
+    int rc = 0;
+    if (source_header(m, value, (size_t)vlen, &b) == 0) {
+        stream_ack ack;
+        rc = stream_append(s, subject, len, b.buf, b.len, m->data, m->data_len, now_ns, &ack, err);
+        nats_header_build_free(&b);
+    }
+    free(value);
+    return rc;
+}
+
+bool stream_sources_sync(stream *s, int64_t now_ns, size_t *budget)
+{
+    if (!s->sources_scanned)
+        position_sources(s);
+    bool more = false;
+    for (size_t i = 0; i < s->nsources; i++) {
+        stream_feed *f = &s->sources[i];
+        stream *origin = store_stream_find(s->st, f->origin);
+        if (!origin || origin == s)
+            continue;
+        if (f->next == 0)
+            f->next = stream_feed_start(json_array_get(s->cfg.sources, i), origin);
+        more |= stream_feed_copy(s, f, origin, now_ns, budget, put_sourced);
+    }
+    return more;
+}
+
+size_t stream_source_count(const stream *s)
+{
+    return s->nsources;
+}
+
+const json_t *stream_source_status(stream *s, size_t i, uint64_t *lag, int64_t *last_contact_ns)
+{
+    if (i >= s->nsources)
+        return NULL;
+    stream_feed *f = &s->sources[i];
+    *lag = f->next ? stream_feed_lag(f, store_stream_find(s->st, f->origin)) : 0;
+    *last_contact_ns = f->contact_ns;
+    return json_array_get(s->cfg.sources, i);
+}
