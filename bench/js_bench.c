@@ -14,7 +14,13 @@
  *          Reports msgs/s and MB/s.
  *   spub   js_Publish one message at a time (each waits for its PubAck),
  *          after --warmup unmeasured ones.  Reports ops/s and latency
- *          percentiles (µs).
+ *          percentiles (µs).  With --client raw the publishes go through a
+ *          plain blocking socket instead (PUB with a reply subject, then the
+ *          PubAck read on the same thread; the stream is still created with
+ *          libnats): libnats hands every request to its flusher and reader
+ *          threads, whose wake-ups cost more than the server's own work, so
+ *          this shows the servers with as little client in the way as a
+ *          NATS client can have.
  *   pull   the stream is first filled with N messages (js_PublishAsync, not
  *          measured); then a durable pull consumer (--ack explicit|all|none)
  *          is read with natsSubscription_Fetch in batches of --batch.  With
@@ -39,8 +45,10 @@
  *   RESULT mode=apub msgs=... size=... secs=... msgs_per_s=... ...
  * or "ERROR mode=... reason=..." with exit status 1.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -49,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,6 +74,7 @@ typedef struct js_cfg {
     int         batch;        /* pull / slow: fetch batch */
     const char *ack;          /* pull: explicit | all | none */
     int64_t     warmup;       /* spub: unmeasured publishes */
+    const char *client;       /* spub: libnats | raw */
     double      slow_secs;    /* slow: target duration of the read */
     int         pid;          /* server process, 0 = unknown */
     int         timeout_s;
@@ -379,11 +389,133 @@ static int64_t sync_publish_one(jsCtx *js, const char *subj, const char *payload
     return b - a;
 }
 
+/* ---- sync publish through a plain socket (--client raw) ------------------ */
+
+typedef struct raw_conn {
+    int fd;
+    char buf[65536];
+    size_t len;
+} raw_conn;
+
+/* Reads until buf holds a complete "MSG <subj> <sid> <n>\r\n<payload>\r\n"; returns the
+ * payload (NUL-terminated in buf) and drops anything before it (PONG, +OK, INFO). */
+static const char *raw_read_msg(raw_conn *r)
+{
+    for (;;) {
+        r->buf[r->len] = 0;
+        char *m = strstr(r->buf, "MSG ");
+        char *eol = m ? strstr(m, "\r\n") : NULL;
+        if (eol) {
+            char *sp = eol;
+            while (sp > m && sp[-1] != ' ')
+                sp--;
+            size_t n = (size_t)strtoul(sp, NULL, 10);
+            char *payload = eol + 2;
+            if ((size_t)(payload - r->buf) + n + 2 <= r->len) {
+                payload[n] = 0;
+                size_t used = (size_t)(payload - r->buf) + n + 2;
+                static char out[4096];
+                snprintf(out, sizeof out, "%s", payload);
+                memmove(r->buf, r->buf + used, r->len - used);
+                r->len -= used;
+                return out;
+            }
+        }
+        if (r->len + 1 >= sizeof r->buf)
+            fail("raw client: reply too long", NATS_OK);
+        ssize_t got = read(r->fd, r->buf + r->len, sizeof r->buf - 1 - r->len);
+        if (got <= 0)
+            fail("raw client: connection closed", NATS_OK);
+        r->len += (size_t)got;
+    }
+}
+
+static void raw_write(raw_conn *r, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(r->fd, p, n);
+        if (w <= 0)
+            fail("raw client: write failed", NATS_OK);
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Connects to the host:port of a nats://host:port URL and subscribes to _RAW.> for the acks. */
+static void raw_connect(raw_conn *r, const char *url)
+{
+    char host[256] = "127.0.0.1";
+    int port = 4222;
+    const char *hp = strstr(url, "://") ? strstr(url, "://") + 3 : url;
+    const char *colon = strrchr(hp, ':');
+    if (colon) {
+        snprintf(host, sizeof host, "%.*s", (int)(colon - hp), hp);
+        port = atoi(colon + 1);
+    }
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    r->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (r->fd < 0 || inet_pton(AF_INET, strcmp(host, "localhost") ? host : "127.0.0.1",
+                               &a.sin_addr) != 1 ||
+        connect(r->fd, (struct sockaddr *)&a, sizeof a) != 0)
+        fail("raw client: cannot connect (an IPv4 address is needed)", NATS_OK);
+    int one = 1;
+    setsockopt(r->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    const char *hello = "CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":true}\r\n"
+                        "SUB _RAW.> 1\r\nPING\r\n";
+    raw_write(r, hello, strlen(hello));
+    for (;;) { /* INFO, then the PONG that says the SUB is in place */
+        r->buf[r->len] = 0;
+        char *pong = strstr(r->buf, "PONG\r\n");
+        if (pong) {
+            size_t used = (size_t)(pong + 6 - r->buf);
+            memmove(r->buf, r->buf + used, r->len - used);
+            r->len -= used;
+            return;
+        }
+        ssize_t got = read(r->fd, r->buf + r->len, sizeof r->buf - 1 - r->len);
+        if (got <= 0)
+            fail("raw client: no PONG", NATS_OK);
+        r->len += (size_t)got;
+    }
+}
+
+/* One publish with a reply subject and its PubAck, which must carry the next sequence;
+ * returns the latency in ns. */
+static int64_t raw_publish_one(raw_conn *r, const char *subj, const char *payload, int size,
+                               uint64_t *expect_seq)
+{
+    static char frame[1 << 20];
+    int n = snprintf(frame, sizeof frame, "PUB %s _RAW.%" PRIu64 " %d\r\n", subj, *expect_seq,
+                     size);
+    if (n < 0 || (size_t)n + (size_t)size + 2 > sizeof frame)
+        fail("raw client: message too large", NATS_OK);
+    memcpy(frame + n, payload, (size_t)size);
+    memcpy(frame + n + size, "\r\n", 2);
+    int64_t a = now_ns();
+    raw_write(r, frame, (size_t)n + (size_t)size + 2);
+    const char *ack = raw_read_msg(r);
+    int64_t b = now_ns();
+    char want[48];
+    snprintf(want, sizeof want, "\"seq\":%" PRIu64 "}", *expect_seq);
+    if (!strstr(ack, want)) {
+        fprintf(stderr, "js_bench: PubAck %s, expected seq %" PRIu64 "\n", ack, *expect_seq);
+        fail("PubAck sequence out of order", NATS_OK);
+    }
+    (*expect_seq)++;
+    return b - a;
+}
+
 static int mode_spub(const js_cfg *cfg)
 {
     natsConnection *nc = js_connect(cfg, "js_bench spub");
     jsCtx *js = js_context(cfg, nc);
     stream_create(cfg, js);
+    bool raw = strcmp(cfg->client, "raw") == 0;
+    raw_conn *rc = raw ? calloc(1, sizeof *rc) : NULL;
+    if (raw && !rc)
+        fail("out of memory", NATS_OK);
+    if (raw)
+        raw_connect(rc, cfg->url);
     char subj[256];
     snprintf(subj, sizeof subj, "%s.data", cfg->prefix);
     char *payload = calloc(1, (size_t)cfg->size + 8);
@@ -394,11 +526,15 @@ static int mode_spub(const js_cfg *cfg)
 
     uint64_t expect_seq = 1;
     for (int64_t i = 0; i < cfg->warmup; i++)
-        sync_publish_one(js, subj, payload, cfg->size, &expect_seq);
+        if (raw)
+            raw_publish_one(rc, subj, payload, cfg->size, &expect_seq);
+        else
+            sync_publish_one(js, subj, payload, cfg->size, &expect_seq);
 
     double sc0 = server_cpu(cfg->pid), c0 = client_cpu(), t0 = now_s();
     for (int64_t i = 0; i < cfg->msgs; i++)
-        lat[i] = sync_publish_one(js, subj, payload, cfg->size, &expect_seq);
+        lat[i] = raw ? raw_publish_one(rc, subj, payload, cfg->size, &expect_seq)
+                     : sync_publish_one(js, subj, payload, cfg->size, &expect_seq);
     double secs = now_s() - t0, cpu = client_cpu() - c0, sc1 = server_cpu(cfg->pid);
 
     qsort(lat, (size_t)cfg->msgs, sizeof *lat, cmp_i64);
@@ -408,12 +544,16 @@ static int mode_spub(const js_cfg *cfg)
     fprintf(stderr, "spub: %" PRId64 " sync publishes of %d B in %.3f s: %.0f ops/s;"
             " latency us: p50 %.1f p99 %.1f p99.9 %.1f max %.1f\n",
             cfg->msgs, cfg->size, secs, rate, p50, p99, p999, pmax);
-    printf("RESULT mode=spub msgs=%" PRId64 " size=%d secs=%.4f ops_per_s=%.0f"
+    printf("RESULT mode=spub client=%s msgs=%" PRId64 " size=%d secs=%.4f ops_per_s=%.0f"
            " p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f client_cpu_s=%.3f"
            " srv_cpu_s=%.3f\n",
-           cfg->msgs, cfg->size, secs, rate, p50, p99, p999, pmax, cpu,
+           cfg->client, cfg->msgs, cfg->size, secs, rate, p50, p99, p999, pmax, cpu,
            sc0 >= 0 && sc1 >= 0 ? sc1 - sc0 : -1.0);
 
+    if (rc) {
+        close(rc->fd);
+        free(rc);
+    }
     stream_delete(cfg, js);
     jsCtx_Destroy(js);
     natsConnection_Destroy(nc);
@@ -720,6 +860,7 @@ static void usage(FILE *f)
             "  --batch N          fetch batch (default pull 500, slow 100)\n"
             "  --ack A            pull: explicit | all | none (default explicit)\n"
             "  --warmup N         spub: unmeasured publishes first (default 1000)\n"
+            "  --client C         spub: libnats (default) | raw (a plain blocking socket)\n"
             "  --slow-secs S      slow: target duration of the read (default 60)\n"
             "  --pid PID          server process: its CPU time, and RSS samples in slow mode\n"
             "  --timeout SECS     fail after this long without progress (default 30)\n"
@@ -742,7 +883,7 @@ int main(int argc, char **argv)
 {
     js_cfg cfg = {
         .url = "nats://127.0.0.1:4222", .stream = "BENCH", .prefix = "bench", .msgs = -1,
-        .size = -1, .max_pending = -1, .batch = -1, .ack = "explicit", .warmup = 1000,
+        .size = -1, .max_pending = -1, .batch = -1, .ack = "explicit", .warmup = 1000, .client = "libnats",
         .slow_secs = 60, .pid = 0, .timeout_s = 30, .keep = false,
     };
     for (int i = 1; i < argc; i++) {
@@ -772,6 +913,8 @@ int main(int argc, char **argv)
             cfg.max_pending = parse_i64(a, v, 1);
         else if (strcmp(a, "--batch") == 0)
             cfg.batch = (int)parse_i64(a, v, 1);
+        else if (strcmp(a, "--client") == 0)
+            cfg.client = v;
         else if (strcmp(a, "--ack") == 0)
             cfg.ack = v;
         else if (strcmp(a, "--warmup") == 0)
@@ -795,6 +938,10 @@ int main(int argc, char **argv)
         return 2;
     }
     g_mode = cfg.mode;
+    if (strcmp(cfg.client, "libnats") != 0 && strcmp(cfg.client, "raw") != 0) {
+        fprintf(stderr, "js_bench: --client must be libnats or raw\n");
+        return 2;
+    }
     bool slow = strcmp(cfg.mode, "slow") == 0;
     if (cfg.msgs < 0)
         cfg.msgs = strcmp(cfg.mode, "spub") == 0 ? 20000 : slow ? 16384 : 200000;

@@ -17,6 +17,8 @@
 # Workloads (WORKLOADS, default "apub spub pull pull_all pull_none slow"):
 #   apub       js_PublishAsync of APUB_MSGS x SIZE B, MAX_PENDING PubAcks in flight
 #   spub       js_Publish one at a time, SPUB_MSGS (after SPUB_WARMUP)
+#   spub_raw   the same publishes through a plain blocking socket (js_bench --client raw):
+#              no libnats threads between the clock and the server (not in the default set)
 #   pull       pull consumer, ack explicit (natsMsg_Ack each), PULL_MSGS pre-filled,
 #              fetch batches of BATCH
 #   pull_all   the same with ack all (one ack per batch)
@@ -70,8 +72,8 @@ die() { echo "js_compare.sh: $*" >&2; exit 2; }
 [ -x "$JS_BENCH" ] || die "load generator '$JS_BENCH' not found (make $BUILDDIR/bench/js_bench)"
 case "$ROUNDS" in ''|*[!0-9]*|0) die "ROUNDS must be a positive integer" ;; esac
 for w in $WORKLOADS; do
-    case "$w" in apub|spub|pull|pull_all|pull_none|slow) ;;
-        *) die "unknown workload '$w' (apub spub pull pull_all pull_none slow)" ;; esac
+    case "$w" in apub|spub|spub_raw|pull|pull_all|pull_none|slow) ;;
+        *) die "unknown workload '$w' (apub spub spub_raw pull pull_all pull_none slow)" ;; esac
 done
 
 TMP=$(mktemp -d /tmp/weir-jscompare.XXXXXX)
@@ -84,6 +86,7 @@ args_for() {
     case "$1" in
         apub)      echo "--mode apub --msgs $APUB_MSGS --size $SIZE --max-pending $MAX_PENDING" ;;
         spub)      echo "--mode spub --msgs $SPUB_MSGS --size $SIZE --warmup $SPUB_WARMUP" ;;
+        spub_raw)  echo "--mode spub --client raw --msgs $SPUB_MSGS --size $SIZE --warmup $SPUB_WARMUP" ;;
         pull)      echo "--mode pull --msgs $PULL_MSGS --size $SIZE --batch $BATCH --ack explicit --max-pending $MAX_PENDING" ;;
         pull_all)  echo "--mode pull --msgs $PULL_MSGS --size $SIZE --batch $BATCH --ack all --max-pending $MAX_PENDING" ;;
         pull_none) echo "--mode pull --msgs $PULL_MSGS --size $SIZE --batch $BATCH --ack none --max-pending $MAX_PENDING" ;;
@@ -92,7 +95,7 @@ args_for() {
 }
 msgs_for() {
     case "$1" in
-        apub) echo "$APUB_MSGS" ;; spub) echo "$SPUB_MSGS" ;; slow) echo "$SLOW_MSGS" ;;
+        apub) echo "$APUB_MSGS" ;; spub|spub_raw) echo "$SPUB_MSGS" ;; slow) echo "$SLOW_MSGS" ;;
         *) echo "$PULL_MSGS" ;;
     esac
 }
@@ -197,12 +200,13 @@ for w in $WORKLOADS; do
             row "$l" apub cpu_us "srv CPU us/msg" 0
             row "$l" apub client_cpu_s "client CPU s" -
             row "$l" apub run_hwm_mb "srv peak RSS MB" 0 ;;
-        spub) l="spub ${SIZE}B"
-            row "$l" spub ops_per_s ops/s 1
-            row "$l" spub p50_us "p50 us" 0
-            row "$l" spub p99_us "p99 us" 0
-            row "$l" spub p999_us "p99.9 us" 0
-            row "$l" spub cpu_us "srv CPU us/msg" 0 ;;
+        spub|spub_raw) l="spub ${SIZE}B"
+            [ "$w" = spub_raw ] && l="spub raw ${SIZE}B"
+            row "$l" "$w" ops_per_s ops/s 1
+            row "$l" "$w" p50_us "p50 us" 0
+            row "$l" "$w" p99_us "p99 us" 0
+            row "$l" "$w" p999_us "p99.9 us" 0
+            row "$l" "$w" cpu_us "srv CPU us/msg" 0 ;;
         pull|pull_all|pull_none)
             case "$w" in pull) a=explicit ;; pull_all) a=all ;; *) a=none ;; esac
             l="pull ack $a"
