@@ -1,6 +1,6 @@
 /*
  * store_fixture.h — what the unit tests of modules over a store share: a store opened in a fresh
- * temporary directory (fx_begin / fx_end, open_at for reopening it), and a synthetic clock that
+ * temporary directory (fx_begin / fx_end, fx_reopen or open_at for reopening it), and a synthetic clock that
  * moves 1 µs per reading (fake_now, for kv_set_clock / obs_set_clock). Header-only: each test
  * binary is one file. Define FIXTURE_NAME (used in the directory name) before including.
  */
@@ -48,6 +48,15 @@ static void fx_begin(void)
     if (!ST)
         exit(2);
     CLOCK_ = T0;
+}
+
+/* Closes the store and opens it again from its directory (a restart). */
+static void fx_reopen(void)
+{
+    store_close(ST);
+    ST = open_at(DIR_);
+    if (!ST)
+        exit(2);
 }
 
 static void fx_end(void)
