@@ -20,14 +20,14 @@ static char DIR_[64];
 static int64_t CLOCK_ = T0;
 static jserr E;
 
-static int64_t fake_now(void *arg)
+static inline int64_t fake_now(void *arg)
 {
     (void)arg;
     CLOCK_ += 1000;
     return CLOCK_;
 }
 
-static store *open_at(const char *dir)
+static inline store *open_at(const char *dir)
 {
     char err[256];
     store_options o = {.dir = dir, .sync_interval_ms = 120000};
@@ -37,7 +37,7 @@ static store *open_at(const char *dir)
     return st;
 }
 
-static void fx_begin(void)
+static inline void fx_begin(void)
 {
     snprintf(DIR_, sizeof DIR_, "/tmp/weir-" FIXTURE_NAME "-XXXXXX");
     if (!mkdtemp(DIR_)) {
@@ -51,7 +51,7 @@ static void fx_begin(void)
 }
 
 /* Closes the store and opens it again from its directory (a restart). */
-static void fx_reopen(void)
+static inline void fx_reopen(void)
 {
     store_close(ST);
     ST = open_at(DIR_);
@@ -59,7 +59,7 @@ static void fx_reopen(void)
         exit(2);
 }
 
-static void fx_end(void)
+static inline void fx_end(void)
 {
     store_close(ST);
     ST = NULL;
@@ -68,5 +68,13 @@ static void fx_end(void)
     if (system(cmd) != 0)
         fprintf(stderr, "cannot remove %s\n", DIR_);
 }
+
+/* One case in a fresh store (RUN is test/testlib.h's). */
+#define FX_CASE(fn) \
+    do {            \
+        fx_begin(); \
+        RUN(fn);    \
+        fx_end();   \
+    } while (0)
 
 #endif

@@ -17,63 +17,17 @@
 #include <string.h>
 #include <time.h>
 
-#define T0 1700000000000000000LL /* a synthetic clock, ns */
+#define FIXTURE_NAME "stream"
+#include "test/unit/store_fixture.h"
+
 #define SEC 1000000000LL
 
-/* ---------------- fixture ---------------- */
-
-static store *ST;
-static char DIR_[64];
-static int64_t CLOCK_ = T0;
-static jserr E;
-
-static store *open_at(const char *dir)
-{
-    char err[256];
-    store_options o = {.dir = dir, .sync_interval_ms = 120000};
-    store *st = store_open(&o, err, sizeof err);
-    if (!st)
-        fprintf(stderr, "store_open: %s\n", err);
-    return st;
-}
-
-static void fx_begin(void)
-{
-    snprintf(DIR_, sizeof DIR_, "/tmp/weir-stream-XXXXXX");
-    if (!mkdtemp(DIR_)) {
-        perror("mkdtemp");
-        exit(2);
-    }
-    ST = open_at(DIR_);
-    if (!ST)
-        exit(2);
-    CLOCK_ = T0;
-}
-
-static void fx_end(void)
-{
-    store_close(ST);
-    ST = NULL;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", DIR_);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", DIR_);
-}
-
-#define T(fn)            \
-    do {                 \
-        fx_begin();      \
-        RUN(fn);         \
-        fx_end();        \
-    } while (0)
+#define T(fn) FX_CASE(fn)
 
 /* Closes and reopens the store; returns the stream called name (or NULL). */
 static stream *reopen(const char *name)
 {
-    store_close(ST);
-    ST = open_at(DIR_);
-    if (!ST)
-        exit(2);
+    fx_reopen();
     return name ? store_stream_find(ST, name) : NULL;
 }
 

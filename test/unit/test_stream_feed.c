@@ -16,13 +16,6 @@
 
 #include "proto/nats_header.h"
 
-#define T(fn)       \
-    do {            \
-        fx_begin(); \
-        RUN(fn);    \
-        fx_end();   \
-    } while (0)
-
 static stream *create(const char *json)
 {
     json_error_t je;
@@ -224,9 +217,9 @@ static void test_mirror_through_feed(void)
 
 int main(void)
 {
-    T(test_sources_aggregate);
-    T(test_sources_transform_start_dedup);
-    T(test_feed_checks);
-    T(test_mirror_through_feed);
+    FX_CASE(test_sources_aggregate);
+    FX_CASE(test_sources_transform_start_dedup);
+    FX_CASE(test_feed_checks);
+    FX_CASE(test_mirror_through_feed);
     TESTLIB_EXIT();
 }
