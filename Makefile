@@ -48,6 +48,8 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILDDIR)/bench/%)
 FUZZ_SRC  := $(wildcard test/fuzz/fuzz_*.c)
 FUZZ_SECONDS ?= 30
+# what fuzz_stream_config needs besides proto/
+FUZZ_STREAM_CONFIG_SRC := stream/stream_config.c stream/jserr.c stream/jserr_table.c
 
 .PHONY: all deps build run test test-only asan fuzz bench clean js-deps
 
@@ -125,8 +127,9 @@ FUZZ_CFLAGS := $(CSTD) -O1 -g -I. -fsanitize=fuzzer,address,undefined -Wall -Wex
 fuzz: deps
 	@mkdir -p build/fuzz
 	@set -e; for f in $(FUZZ_SRC); do \
-	  n=$$(basename $$f .c); \
-	  clang $(FUZZ_CFLAGS) -o build/fuzz/$$n $$f $(filter proto/%.c,$(LIB_SRC)) -ljansson -lsodium -lxxhash; \
+	  n=$$(basename $$f .c); extra=""; \
+	  case $$n in fuzz_stream_config) extra="$(FUZZ_STREAM_CONFIG_SRC)" ;; esac; \
+	  clang $(FUZZ_CFLAGS) -o build/fuzz/$$n $$f $(filter proto/%.c,$(LIB_SRC)) $$extra -ljansson -lsodium -lxxhash; \
 	  mkdir -p build/fuzz/corpus-$$n; \
 	  echo "fuzzing $$n for $(FUZZ_SECONDS)s"; \
 	  build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus-$$n test/fuzz/seeds/$$n 2>&1 | tail -5; \
