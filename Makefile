@@ -48,7 +48,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILDDIR)/bench/%)
 FUZZ_SRC  := $(wildcard test/fuzz/fuzz_*.c)
 FUZZ_SECONDS ?= 30
-# what fuzz_stream_config needs besides proto/
+# what fuzz_stream_config (and, with consumer_config.c, fuzz_consumer_config) needs besides proto/
 FUZZ_STREAM_CONFIG_SRC := stream/stream_config.c stream/jserr.c stream/jserr_table.c
 
 .PHONY: all deps build run test test-only asan fuzz bench clean js-deps
@@ -128,7 +128,8 @@ fuzz: deps
 	@mkdir -p build/fuzz
 	@set -e; for f in $(FUZZ_SRC); do \
 	  n=$$(basename $$f .c); extra=""; \
-	  case $$n in fuzz_stream_config) extra="$(FUZZ_STREAM_CONFIG_SRC)" ;; esac; \
+	  case $$n in fuzz_stream_config) extra="$(FUZZ_STREAM_CONFIG_SRC)" ;; \
+	    fuzz_consumer_config) extra="$(FUZZ_STREAM_CONFIG_SRC) stream/consumer_config.c" ;; esac; \
 	  clang $(FUZZ_CFLAGS) -o build/fuzz/$$n $$f $(filter proto/%.c,$(LIB_SRC)) $$extra -ljansson -lsodium -lxxhash; \
 	  mkdir -p build/fuzz/corpus-$$n; \
 	  echo "fuzzing $$n for $(FUZZ_SECONDS)s"; \
