@@ -796,6 +796,38 @@ int h_raw_handshake(h_raw *r, int port, const char *connect_json, char *info, si
     }
 }
 
+int h_start_js(h_server *s, natsConnection **nc, jsCtx **js)
+{
+    char err[256];
+    if (h_server_start(s, NULL, "-js", NULL) != 0)
+        return -1;
+    if (h_connect(s, NULL, nc, err, sizeof err) != NATS_OK) {
+        fprintf(stderr, "connect: %s\n", err);
+        return -1;
+    }
+    if (natsConnection_JetStream(js, *nc, NULL) != NATS_OK) {
+        fprintf(stderr, "natsConnection_JetStream failed\n");
+        return -1;
+    }
+    return 0;
+}
+
+int h_server_minor(const h_server *s)
+{
+    h_raw r;
+    char info[4096] = "";
+    int major = 0, minor = 0;
+    if (h_raw_handshake(&r, s->port, NULL, info, sizeof info) == 0) {
+        const char *v = strstr(info, "\"version\":\"");
+        if (!v || sscanf(v + 11, "%d.%d", &major, &minor) != 2)
+            major = minor = 0;
+    }
+    h_raw_close(&r);
+    int m = major > 2 ? 99 : minor;
+    printf("info: server version 2.%d\n", m);
+    return m;
+}
+
 int h_raw_ping(h_raw *r, int timeout_ms)
 {
     if (h_raw_sends(r, "PING\r\n") != 0)

@@ -144,6 +144,12 @@ int h_raw_wait_closed(h_raw *r, int timeout_ms, size_t *nread);
  * {"verbose":false,"pedantic":false,"headers":true,"no_responders":true,"protocol":1}.
  * Returns 0 when the PONG came. */
 int h_raw_handshake(h_raw *r, int port, const char *connect_json, char *info, size_t infocap);
+/* Starts the server with JetStream ("-js"), connects and makes a JetStream context: 0, or -1
+ * (said on stderr; *nc and *js stay NULL as far as they were not made). */
+int h_start_js(h_server *s, natsConnection **nc, jsCtx **js);
+/* The minor version of the nats-server 2.x the server is or announces (INFO "version"; 99 for
+ * 3.x and later, 0 when unknown), printed as an "info:" line. */
+int h_server_minor(const h_server *s);
 /* Sends "PING\r\n" and expects exactly "PONG\r\n" as the next bytes. 0 if so. */
 int h_raw_ping(h_raw *r, int timeout_ms);
 

@@ -1009,15 +1009,8 @@ static void domain(void)
 int main(void)
 {
     h_init();
-    if (h_server_start(&srv, NULL, "-js", NULL) == 0) {
-        char err[256];
-        if (h_connect(&srv, NULL, &nc, err, sizeof err) != NATS_OK)
-            fprintf(stderr, "connect: %s\n", err);
-        else if (natsConnection_JetStream(&js, nc, NULL) != NATS_OK)
-            fprintf(stderr, "natsConnection_JetStream failed\n");
-        else
-            detect_server();
-    }
+    if (h_start_js(&srv, &nc, &js) == 0)
+        detect_server();
     RUN(create_and_info);
     RUN(publish_and_state);
     RUN(publish_expectations);

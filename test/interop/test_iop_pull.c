@@ -658,13 +658,7 @@ static void ephemeral_survives_restart(void)
 int main(void)
 {
     h_init();
-    if (h_server_start(&srv, NULL, "-js", NULL) == 0) {
-        char err[256];
-        if (h_connect(&srv, NULL, &nc, err, sizeof err) != NATS_OK)
-            fprintf(stderr, "connect: %s\n", err);
-        else if (natsConnection_JetStream(&js, nc, NULL) != NATS_OK)
-            fprintf(stderr, "natsConnection_JetStream failed\n");
-    }
+    h_start_js(&srv, &nc, &js);
     RUN(fetch_and_ack);
     RUN(redelivery);
     RUN(pull_statuses);

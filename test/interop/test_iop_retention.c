@@ -1307,35 +1307,11 @@ static void deliver_last_per_subject(void)
 }
 
 /* Reads INFO.version. */
-static void detect_server(void)
-{
-    h_raw r;
-    char info[4096] = "";
-    if (h_raw_handshake(&r, srv.port, NULL, info, sizeof info) == 0) {
-        json_error_t jerr;
-        json_t *j = json_loads(info, 0, &jerr);
-        const char *v = jstr(j, "version", NULL);
-        int major = 0, minor = 0;
-        if (sscanf(v, "%d.%d", &major, &minor) == 2)
-            server_minor = major > 2 ? 99 : minor;
-        json_decref(j);
-    }
-    h_raw_close(&r);
-    printf("info: server version 2.%d\n", server_minor);
-}
-
 int main(void)
 {
     h_init();
-    if (h_server_start(&srv, NULL, "-js", NULL) == 0) {
-        char err[256];
-        if (h_connect(&srv, NULL, &nc, err, sizeof err) != NATS_OK)
-            fprintf(stderr, "connect: %s\n", err);
-        else if (natsConnection_JetStream(&js, nc, NULL) != NATS_OK)
-            fprintf(stderr, "natsConnection_JetStream failed\n");
-        else
-            detect_server();
-    }
+    if (h_start_js(&srv, &nc, &js) == 0)
+        server_minor = h_server_minor(&srv);
     RUN(interest_no_consumers);
     RUN(interest_two_consumers);
     RUN(interest_filtered);
