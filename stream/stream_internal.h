@@ -145,6 +145,7 @@ struct stream {
     stream_feed *sources;    /* cfg.sources compiled, in their order */
     size_t nsources;
     bool sources_scanned;    /* the sources not positioned yet were looked for in the stream */
+    uint64_t sources_scan_seq; /* where that look goes on (0: from the stream's end) */
     stream_config cfg;
     int64_t created_ns;   /* when it was created (kept in the sequence state), 0 = unknown */
     subject_transform *republish; /* cfg.republish compiled, or NULL */

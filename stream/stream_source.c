@@ -48,8 +48,10 @@ int stream_sources_compile(stream *s)
                 fs[i].contact_ns = s->sources[k].contact_ns;
             }
         }
-        if (!fs[i].next)
+        if (!fs[i].next) {
             s->sources_scanned = false;
+            s->sources_scan_seq = 0;
+        }
     }
     stream_sources_release(s);
     s->sources = fs;
@@ -59,14 +61,21 @@ int stream_sources_compile(stream *s)
 
 /* nats-server's startingSequenceForSources: each source not positioned yet resumes after the
  * newest message it brought, read from the Nats-Stream-Source headers from the stream's end
- * back. A source that brought none starts at its configured start (stream_feed_start). */
-static void position_sources(stream *s)
+ * back. A source that brought none starts at its configured start (stream_feed_start). The
+ * reads count against *budget, so that a long stream is scanned over several loop iterations;
+ * true when the scan stopped at the budget and goes on at the next call. */
+static bool position_sources(stream *s, size_t *budget)
 {
     size_t left = 0;
     for (size_t i = 0; i < s->nsources; i++)
         left += s->sources[i].next == 0;
-    for (uint64_t seq = s->state.last_seq; left > 0 && seq >= s->state.first_seq && seq > 0;
-         seq--) {
+    uint64_t seq = s->sources_scan_seq ? s->sources_scan_seq : s->state.last_seq;
+    for (; left > 0 && seq >= s->state.first_seq && seq > 0; seq--) {
+        if (*budget == 0) {
+            s->sources_scan_seq = seq;
+            return true;
+        }
+        (*budget)--;
         stream_msg m;
         jserr err;
         if (stream_get(s, seq, &m, &err) < 0)
@@ -93,6 +102,8 @@ static void position_sources(stream *s)
         stream_msg_free(&m);
     }
     s->sources_scanned = true;
+    s->sources_scan_seq = 0;
+    return false;
 }
 
 static bool is_expectation(nats_slice key)
@@ -154,8 +165,8 @@ static int put_sourced(stream *s, const stream_feed *f, const char *subject, siz
 
 bool stream_sources_sync(stream *s, int64_t now_ns, size_t *budget)
 {
-    if (!s->sources_scanned)
-        position_sources(s);
+    if (!s->sources_scanned && position_sources(s, budget))
+        return true;
     bool more = false;
     for (size_t i = 0; i < s->nsources; i++) {
         stream_feed *f = &s->sources[i];

@@ -180,6 +180,32 @@ static void test_sources_transform_start_dedup(void)
            show(t, 4), show(t, 5));
 }
 
+/* After a reopen the positions are looked for over several calls when the stream is long:
+ * nothing is copied before the look is over, and then nothing twice. */
+static void test_sources_long_scan(void)
+{
+    stream *a = create("{\"name\":\"A\",\"subjects\":[\"a.>\"]}");
+    stream *agg = create("{\"name\":\"AGG\",\"subjects\":[\"own\"],\"sources\":[{\"name\":\"A\"}]}");
+    CHECK(a && agg);
+    CHECK(put(a, "a.1", NULL, "one") == 1);
+    CHECK(put(a, "a.2", NULL, "two") == 2);
+    settle();
+    for (int i = 0; i < 3000; i++)
+        CHECK(put(agg, "own", NULL, "x") == (uint64_t)i + 3);
+    settle();
+    CHECKF(msgs(agg) == 3002, "before reopen %" PRIu64, msgs(agg));
+    fx_reopen();
+    agg = store_stream_find(ST, "AGG");
+    CHECK(agg);
+    CHECK(store_sync_feeds(ST, fake_now(NULL), 1024)); /* still looking */
+    CHECK(msgs(agg) == 3002);
+    a = store_stream_find(ST, "A");
+    CHECK(put(a, "a.3", NULL, "three") == 3);
+    settle();
+    CHECKF(msgs(agg) == 3003, "after reopen %" PRIu64, msgs(agg));
+    CHECKF(strcmp(show(agg, 3003), "a.3|three|A 3 > >") == 0, "3003: %s", show(agg, 3003));
+}
+
 static void test_feed_checks(void)
 {
     stream *a = create("{\"name\":\"A\",\"subjects\":[\"a.>\"],\"max_msg_size\":1000}");
@@ -219,6 +245,7 @@ int main(void)
 {
     FX_CASE(test_sources_aggregate);
     FX_CASE(test_sources_transform_start_dedup);
+    FX_CASE(test_sources_long_scan);
     FX_CASE(test_feed_checks);
     FX_CASE(test_mirror_through_feed);
     TESTLIB_EXIT();
