@@ -812,6 +812,17 @@ int h_start_js(h_server *s, natsConnection **nc, jsCtx **js)
     return 0;
 }
 
+json_t *h_js_api(natsConnection *nc, const char *subject, const char *body)
+{
+    natsMsg *reply = NULL;
+    if (natsConnection_RequestString(&reply, nc, subject, body ? body : "", 3000) != NATS_OK)
+        return NULL;
+    json_error_t jerr;
+    json_t *j = json_loadb(natsMsg_GetData(reply), (size_t)natsMsg_GetDataLength(reply), 0, &jerr);
+    natsMsg_Destroy(reply);
+    return j;
+}
+
 int h_server_minor(const h_server *s)
 {
     h_raw r;

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <jansson.h>
 #include <nats/nats.h>
 
 #define H_MAX_ARGS 32
@@ -147,6 +148,9 @@ int h_raw_handshake(h_raw *r, int port, const char *connect_json, char *info, si
 /* Starts the server with JetStream ("-js"), connects and makes a JetStream context: 0, or -1
  * (said on stderr; *nc and *js stay NULL as far as they were not made). */
 int h_start_js(h_server *s, natsConnection **nc, jsCtx **js);
+/* A raw request on nc (e.g. to $JS.API...; body NULL sends nothing): the parsed JSON reply
+ * (the caller decrefs), or NULL on timeout, no responders or a reply that is not JSON. */
+json_t *h_js_api(natsConnection *nc, const char *subject, const char *body);
 /* The minor version of the nats-server 2.x the server is or announces (INFO "version"; 99 for
  * 3.x and later, 0 when unknown), printed as an "info:" line. */
 int h_server_minor(const h_server *s);

@@ -31,18 +31,6 @@ static int api_level = -1; /* $JS.API.INFO api.level; 0 when not announced */
 
 /* ---- helpers ---- */
 
-/* A raw API request; returns the parsed reply (caller decrefs) or NULL on timeout / no reply. */
-static json_t *api(const char *subject, const char *body)
-{
-    natsMsg *reply = NULL;
-    if (natsConnection_RequestString(&reply, nc, subject, body ? body : "", 3000) != NATS_OK)
-        return NULL;
-    json_error_t jerr;
-    json_t *j = json_loadb(natsMsg_GetData(reply), (size_t)natsMsg_GetDataLength(reply), 0, &jerr);
-    natsMsg_Destroy(reply);
-    return j;
-}
-
 static json_int_t jint(json_t *j, const char *path1, const char *path2)
 {
     json_t *v = json_object_get(j, path1);
@@ -226,7 +214,7 @@ static void publish_and_state(void)
     CHECK(total == 210 && odd == 5 && a == 133);
 
     /* a wildcard filter picks its subjects */
-    json_t *j = api("$JS.API.STREAM.INFO.EVENTS", "{\"subjects_filter\":\"ev.async.*\"}");
+    json_t *j = h_js_api(nc, "$JS.API.STREAM.INFO.EVENTS", "{\"subjects_filter\":\"ev.async.*\"}");
     CHECK(j);
     json_t *subs = json_object_get(json_object_get(j, "state"), "subjects");
     bool ok = json_object_size(subs) == 2 && jint(subs, "ev.async.b", NULL) == 67 &&
@@ -234,7 +222,7 @@ static void publish_and_state(void)
     /* a page past the first subject */
     json_decref(j);
     CHECK(ok);
-    j = api("$JS.API.STREAM.INFO.EVENTS", "{\"subjects_filter\":\"ev.*\",\"offset\":1}");
+    j = h_js_api(nc, "$JS.API.STREAM.INFO.EVENTS", "{\"subjects_filter\":\"ev.*\",\"offset\":1}");
     CHECK(j);
     subs = json_object_get(json_object_get(j, "state"), "subjects");
     ok = json_object_size(subs) == 1 && jint(subs, "ev.odd", NULL) == 5 &&
@@ -344,7 +332,7 @@ static void get_msg(void)
     CHECKF(st != NATS_OK && ec == JSStreamNotFoundErr, "missing stream: %d", (int)ec);
 
     /* next_by_subj from a sequence, through the raw API */
-    json_t *j = api("$JS.API.STREAM.MSG.GET.GETS", "{\"seq\":3,\"next_by_subj\":\"get.a\"}");
+    json_t *j = h_js_api(nc, "$JS.API.STREAM.MSG.GET.GETS", "{\"seq\":3,\"next_by_subj\":\"get.a\"}");
     CHECK(j);
     ok = jint(j, "message", "seq") == 4 && strcmp(jstr(j, "message", "subject"), "get.a") == 0 &&
          strcmp(jstr(j, "message", "data"), "YTI=") == 0 &&
@@ -352,7 +340,7 @@ static void get_msg(void)
     json_decref(j);
     CHECK(ok);
     /* seq together with last_by_subj is a bad request */
-    j = api("$JS.API.STREAM.MSG.GET.GETS", "{\"seq\":1,\"last_by_subj\":\"get.a\"}");
+    j = h_js_api(nc, "$JS.API.STREAM.MSG.GET.GETS", "{\"seq\":1,\"last_by_subj\":\"get.a\"}");
     CHECK(j);
     int code = err_code(j);
     json_decref(j);
@@ -568,7 +556,7 @@ static void delete_msg(void)
     st = js_DeleteMsg(js, "DEL", 1, NULL, &ec);
     CHECKF(st != NATS_OK && ec == JSStreamMsgDeleteFailed, "deleting below first: %d", (int)ec);
 
-    json_t *j = api("$JS.API.STREAM.MSG.DELETE.DEL", "");
+    json_t *j = h_js_api(nc, "$JS.API.STREAM.MSG.DELETE.DEL", "");
     CHECK(j);
     int code = err_code(j);
     json_decref(j);
@@ -611,13 +599,13 @@ static void purge(void)
     jsStreamInfo_Destroy(si);
     CHECKF(ok, "after purge below 5");
 
-    json_t *j = api("$JS.API.STREAM.PURGE.PURGE", "{\"seq\":3,\"keep\":1}");
+    json_t *j = h_js_api(nc, "$JS.API.STREAM.PURGE.PURGE", "{\"seq\":3,\"keep\":1}");
     CHECK(j);
     int code = err_code(j);
     json_decref(j);
     CHECKF(code == 10003, "seq and keep together: %d", code);
 
-    j = api("$JS.API.STREAM.PURGE.PURGE", "{\"filter\":\"pg.b\"}");
+    j = h_js_api(nc, "$JS.API.STREAM.PURGE.PURGE", "{\"filter\":\"pg.b\"}");
     CHECK(j);
     ok = json_is_true(json_object_get(j, "success")) && jint(j, "purged", NULL) == 3;
     json_decref(j);
@@ -675,7 +663,7 @@ static void update(void)
     st = js_UpdateStream(&si, js, &cfg, NULL, &ec);
     CHECKF(st != NATS_OK && ec == JSStreamNotFoundErr, "update of a missing stream: %d", (int)ec);
 
-    json_t *j = api("$JS.API.STREAM.UPDATE.UPD", "{\"name\":\"OTHER\"}");
+    json_t *j = h_js_api(nc, "$JS.API.STREAM.UPDATE.UPD", "{\"name\":\"OTHER\"}");
     CHECK(j);
     int code = err_code(j);
     json_decref(j);
@@ -712,7 +700,7 @@ static void names_and_list(void)
     CHECK(ok);
 
     /* a subject filter and paging */
-    json_t *j = api("$JS.API.STREAM.NAMES", "{\"subject\":\"lst.*\"}");
+    json_t *j = h_js_api(nc, "$JS.API.STREAM.NAMES", "{\"subject\":\"lst.*\"}");
     CHECK(j);
     json_t *arr = json_object_get(j, "streams");
     ok = json_array_size(arr) == 2 && jint(j, "total", NULL) == 2 &&
@@ -720,7 +708,7 @@ static void names_and_list(void)
          strcmp(json_string_value(json_array_get(arr, 0)), "LST_A") == 0;
     json_decref(j);
     CHECK(ok);
-    j = api("$JS.API.STREAM.LIST", "{\"subject\":\"lst.*\",\"offset\":1}");
+    j = h_js_api(nc, "$JS.API.STREAM.LIST", "{\"subject\":\"lst.*\",\"offset\":1}");
     CHECK(j);
     arr = json_object_get(j, "streams");
     ok = json_array_size(arr) == 1 && jint(j, "offset", NULL) == 1 &&
@@ -748,7 +736,7 @@ static void delete_stream(void)
     /* the name can be used again, empty */
     CHECK(add_stream("GONE", false, &ec, "gone.>", NULL) == NATS_OK);
     CHECK(msgs_of("GONE") == 0);
-    json_t *j = api("$JS.API.STREAM.DELETE.GONE", "{\"x\":1}");
+    json_t *j = h_js_api(nc, "$JS.API.STREAM.DELETE.GONE", "{\"x\":1}");
     CHECK(j);
     int code = err_code(j);
     json_decref(j);
@@ -772,7 +760,7 @@ static void account_info(void)
     jsAccountInfo_Destroy(ai);
     CHECKF(ok, "account info");
     if (api_level >= 1) {
-        json_t *j = api("$JS.API.INFO", "");
+        json_t *j = h_js_api(nc, "$JS.API.INFO", "");
         CHECK(j);
         ok = jint(j, "api", "level") >= 1 &&
              strcmp(jstr(j, "type", NULL), "io.nats.jetstream.api.v1.account_info_response") == 0;
@@ -784,7 +772,7 @@ static void account_info(void)
 static void bad_requests(void)
 {
     CHECK(nc);
-    json_t *j = api("$JS.API.STREAM.CREATE.BAD", "{\"name\":");
+    json_t *j = h_js_api(nc, "$JS.API.STREAM.CREATE.BAD", "{\"name\":");
     CHECK(j);
     int code = err_code(j);
     const char *d = jstr(j, "error", "description");
@@ -793,26 +781,26 @@ static void bad_requests(void)
     json_decref(j);
     CHECKF(ok, "truncated JSON: %d", code);
 
-    j = api("$JS.API.STREAM.CREATE.BAD", "{\"name\":\"OTHER\"}");
+    j = h_js_api(nc, "$JS.API.STREAM.CREATE.BAD", "{\"name\":\"OTHER\"}");
     CHECK(j);
     code = err_code(j);
     json_decref(j);
     CHECKF(code == 10056, "name mismatch: %d", code);
 
-    j = api("$JS.API.STREAM.CREATE.BAD", "{\"name\":\"BAD\",\"max_msgs\":\"many\"}");
+    j = h_js_api(nc, "$JS.API.STREAM.CREATE.BAD", "{\"name\":\"BAD\",\"max_msgs\":\"many\"}");
     CHECK(j);
     code = err_code(j);
     json_decref(j);
     CHECKF(code == 10025, "wrong type: %d", code);
 
-    j = api("$JS.API.STREAM.INFO.BAD", "");
+    j = h_js_api(nc, "$JS.API.STREAM.INFO.BAD", "");
     CHECK(j);
     code = err_code(j);
     ok = strcmp(jstr(j, "type", NULL), "io.nats.jetstream.api.v1.stream_info_response") == 0;
     json_decref(j);
     CHECKF(code == 10059 && ok, "info of a missing stream: %d", code);
 
-    j = api("$JS.API.STREAM.MSG.GET.BAD", "{\"seq\":-1}");
+    j = h_js_api(nc, "$JS.API.STREAM.MSG.GET.BAD", "{\"seq\":-1}");
     CHECK(j);
     code = err_code(j);
     json_decref(j);
@@ -820,13 +808,13 @@ static void bad_requests(void)
 
     if (server_minor >= 10) {
         /* 2.10+: an unknown API subject is a bad request (2.9 did not answer) */
-        j = api("$JS.API.STREAM.FROB", "");
+        j = h_js_api(nc, "$JS.API.STREAM.FROB", "");
         CHECK(j);
         code = err_code(j);
         ok = strcmp(jstr(j, "type", NULL), "io.nats.jetstream.api.v1.system_response") == 0;
         json_decref(j);
         CHECKF(code == 10003 && ok, "unknown endpoint: %d", code);
-        j = api("$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
+        j = h_js_api(nc, "$JS.API.STREAM.LEADER.STEPDOWN.ORDERS", "");
         CHECK(j);
         code = err_code(j);
         json_decref(j);
@@ -923,7 +911,7 @@ static void detect_server(void)
         json_decref(j);
     }
     h_raw_close(&r);
-    json_t *ai = api("$JS.API.INFO", "");
+    json_t *ai = h_js_api(nc, "$JS.API.INFO", "");
     json_t *level = json_object_get(json_object_get(ai, "api"), "level");
     api_level = json_is_integer(level) ? (int)json_integer_value(level) : 0;
     json_decref(ai);

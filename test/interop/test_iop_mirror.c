@@ -260,18 +260,6 @@ static natsStatus get_status(const char *stream, uint64_t seq)
     return st;
 }
 
-/* A raw API request; the parsed reply (caller decrefs) or NULL. */
-static json_t *api(const char *subject, const char *body)
-{
-    natsMsg *reply = NULL;
-    if (natsConnection_RequestString(&reply, nc, subject, body, 3000) != NATS_OK)
-        return NULL;
-    json_error_t jerr;
-    json_t *j = json_loadb(natsMsg_GetData(reply), (size_t)natsMsg_GetDataLength(reply), 0, &jerr);
-    natsMsg_Destroy(reply);
-    return j;
-}
-
 /* ---- 1. a mirror of an existing origin ---- */
 
 static void mirror_existing(void)
@@ -523,7 +511,7 @@ static void mirror_config_first_seq(void)
     CHECK(js);
     if (server_minor < 10)
         return;
-    json_t *j = api("$JS.API.STREAM.CREATE.BAD4",
+    json_t *j = h_js_api(nc, "$JS.API.STREAM.CREATE.BAD4",
                     "{\"name\":\"BAD4\",\"mirror\":{\"name\":\"ORIG\"},\"first_seq\":5}");
     CHECK(j);
     json_t *code = json_object_get(json_object_get(j, "error"), "err_code");

@@ -30,18 +30,6 @@ static int server_minor; /* nats-server 2.<minor> that the server is or emulates
 
 /* ---- helpers ---- */
 
-/* A raw API request; returns the parsed reply (caller decrefs) or NULL on timeout / no reply. */
-static json_t *api(const char *subject, const char *body)
-{
-    natsMsg *reply = NULL;
-    if (natsConnection_RequestString(&reply, nc, subject, body ? body : "", 3000) != NATS_OK)
-        return NULL;
-    json_error_t jerr;
-    json_t *j = json_loadb(natsMsg_GetData(reply), (size_t)natsMsg_GetDataLength(reply), 0, &jerr);
-    natsMsg_Destroy(reply);
-    return j;
-}
-
 static json_int_t jint(json_t *j, const char *path1, const char *path2)
 {
     json_t *v = json_object_get(j, path1);
@@ -79,7 +67,7 @@ static json_t *create_raw(const char *stream, const char *name, const char *acti
         snprintf(act, sizeof act, ",\"action\":\"%s\"", action);
     snprintf(body, sizeof body, "{\"stream_name\":\"%s\"%s,\"config\":{\"durable_name\":\"%s\"%s%s}}",
              stream, act, name, cfg[0] ? "," : "", cfg);
-    return api(subj, body);
+    return h_js_api(nc, subj, body);
 }
 
 /* 0 when a raw create succeeded, else its err_code (-1: no reply). */
@@ -912,7 +900,7 @@ static void consumer_create_action(void)
     /* another config, action create */
     code = create_code("ACT", "A1", "create",
                        "\"ack_policy\":\"explicit\",\"description\":\"changed\"", d, sizeof d);
-    json_t *j = api("$JS.API.CONSUMER.INFO.ACT.A1", "");
+    json_t *j = h_js_api(nc, "$JS.API.CONSUMER.INFO.ACT.A1", "");
     const char *desc = jstr(json_object_get(j, "config"), "description", NULL);
     bool changed = !strcmp(desc, "changed");
     json_decref(j);
@@ -925,12 +913,12 @@ static void consumer_create_action(void)
     code = create_code("ACT", "A1", "update",
                        "\"ack_policy\":\"explicit\",\"description\":\"updated\"", d, sizeof d);
     CHECKF(code == 0, "update: %d %s", code, d);
-    j = api("$JS.API.CONSUMER.INFO.ACT.A1", "");
+    j = h_js_api(nc, "$JS.API.CONSUMER.INFO.ACT.A1", "");
     changed = !strcmp(jstr(json_object_get(j, "config"), "description", NULL), "updated");
     json_decref(j);
     CHECK(changed);
     code = create_code("ACT", "A2", "update", "\"ack_policy\":\"explicit\"", d, sizeof d);
-    j = api("$JS.API.CONSUMER.INFO.ACT.A2", "");
+    j = h_js_api(nc, "$JS.API.CONSUMER.INFO.ACT.A2", "");
     int info_code = err_code(j);
     json_decref(j);
     if (server_minor >= 10)
@@ -1059,7 +1047,7 @@ static void consumer_pause(void)
     rfc3339(until, ts, sizeof ts);
     snprintf(body, sizeof body, "{\"pause_until\":\"%s\"}", ts);
     int64_t t0 = h_now_ms();
-    json_t *j = api("$JS.API.CONSUMER.PAUSE.PAU.P", body);
+    json_t *j = h_js_api(nc, "$JS.API.CONSUMER.PAUSE.PAU.P", body);
     CHECK(j);
     bool ok = json_is_true(json_object_get(j, "paused")) && !strcmp(jstr(j, "pause_until", NULL), ts) &&
               jint(j, "pause_remaining", NULL) > 1000000000LL &&
@@ -1069,7 +1057,7 @@ static void consumer_pause(void)
     json_decref(j);
     CHECKF(ok, "pause: %s", dump ? dump : "?");
     free(dump);
-    j = api("$JS.API.CONSUMER.INFO.PAU.P", "");
+    j = h_js_api(nc, "$JS.API.CONSUMER.INFO.PAU.P", "");
     ok = json_is_true(json_object_get(j, "paused")) &&
          jint(j, "pause_remaining", NULL) > 500000000LL &&
          jint(j, "pause_remaining", NULL) <= 1500000000LL &&
@@ -1110,7 +1098,7 @@ static void consumer_pause(void)
     natsInbox_Destroy(inbox);
     CHECKF(got == 2 && first_at >= 1400 && first_at < 2500, "after the pause: got %d, first at %d ms",
            got, (int)first_at);
-    j = api("$JS.API.CONSUMER.INFO.PAU.P", "");
+    j = h_js_api(nc, "$JS.API.CONSUMER.INFO.PAU.P", "");
     ok = !json_is_true(json_object_get(j, "paused")) && !json_object_get(j, "pause_remaining");
     json_decref(j);
     CHECK(ok);
@@ -1119,7 +1107,7 @@ static void consumer_pause(void)
     until = until - until % 10 + 3;
     rfc3339(until, ts, sizeof ts);
     snprintf(body, sizeof body, "{\"pause_until\":\"%s\"}", ts);
-    j = api("$JS.API.CONSUMER.PAUSE.PAU.P", body);
+    j = h_js_api(nc, "$JS.API.CONSUMER.PAUSE.PAU.P", body);
     ok = json_is_true(json_object_get(j, "paused"));
     json_decref(j);
     CHECK(ok);
@@ -1132,7 +1120,7 @@ static void consumer_pause(void)
     st = natsSubscription_NextMsg(&m, w, 300);
     natsMsg_Destroy(m);
     CHECKF(st == NATS_TIMEOUT, "delivered during the long pause");
-    j = api("$JS.API.CONSUMER.PAUSE.PAU.P", "{}");
+    j = h_js_api(nc, "$JS.API.CONSUMER.PAUSE.PAU.P", "{}");
     ok = j && json_object_get(j, "paused") && !json_is_true(json_object_get(j, "paused")) &&
          !json_object_get(j, "error");
     dump = json_dumps(j, JSON_COMPACT);
@@ -1146,12 +1134,12 @@ static void consumer_pause(void)
     natsSubscription_Destroy(w);
     natsInbox_Destroy(inbox);
     CHECKF(ok, "after resume: status %d", st);
-    j = api("$JS.API.CONSUMER.INFO.PAU.P", "");
+    j = h_js_api(nc, "$JS.API.CONSUMER.INFO.PAU.P", "");
     ok = !json_is_true(json_object_get(j, "paused"));
     json_decref(j);
     CHECK(ok);
     /* a pause of a consumer that does not exist */
-    j = api("$JS.API.CONSUMER.PAUSE.PAU.NOPE", body);
+    j = h_js_api(nc, "$JS.API.CONSUMER.PAUSE.PAU.NOPE", body);
     int code = err_code(j);
     json_decref(j);
     CHECKF(code == 10014, "missing consumer: %d", code);
