@@ -84,6 +84,8 @@ static void expire_fired(loop_timer *t)
  * served. */
 #define FEED_BURST 1024
 
+static void feed_stored(void *arg, stream *st, const stream_stored *m);
+
 static void feed_fired(loop_timer *t)
 {
     (void)t; /* the loop iteration it ends in commits, and js_commit copies on */
@@ -127,6 +129,7 @@ int js_start(server *s)
     s->js = js;
     js_streams_changed(s);
     store_set_listener(s->store, jsc_stream_event, s);
+    store_set_feed_hook(s->store, feed_stored, s);
     size_t nconsumers = jsc_load(s);
     loop_timer_init(&js->sync_timer, sync_fired);
     loop_timer_init(&js->expire_timer, expire_fired);
@@ -175,32 +178,39 @@ static void queue_ack(struct jetstream *js, const nats_op *op, stream *st, const
 /* A stored message republished as nats-server does: its headers plus Nats-Stream,
  * Nats-Subject, Nats-Sequence, Nats-Time-Stamp and Nats-Last-Sequence (the subject's previous
  * message), and with headers_only Nats-Msg-Size instead of the body. */
-static void republish(server *s, stream *st, const nats_op *op, const char *dest, size_t dest_len,
-                      uint64_t seq, int64_t ts, uint64_t last_on_subject)
+static void republish(server *s, stream *st, const stream_stored *m, const char *dest,
+                      size_t dest_len)
 {
     bool headers_only = stream_republish_headers_only(st);
-    size_t data_len = op->payload.len - op->hdr_len;
     /* the fixed words, five numbers and a timestamp fit in 256 bytes besides the two names */
-    size_t cap = op->subject.len + strlen(stream_name(st)) + 256;
+    size_t cap = m->subject_len + strlen(stream_name(st)) + 256;
     char *lines = malloc(cap), ts_text[GOTIME_RFC3339_MAX];
     if (!lines)
         return;
     int n = snprintf(lines, cap,
                      "Nats-Stream: %s\r\nNats-Subject: %.*s\r\nNats-Sequence: %" PRIu64
                      "\r\nNats-Time-Stamp: %s\r\nNats-Last-Sequence: %" PRIu64 "\r\n",
-                     stream_name(st), (int)op->subject.len, op->subject.ptr, seq,
-                     gotime_format_rfc3339nano(ts, ts_text), last_on_subject);
+                     stream_name(st), (int)m->subject_len, m->subject, m->seq,
+                     gotime_format_rfc3339nano(m->ts_ns, ts_text), m->last_on_subject);
     if (headers_only)
-        n += snprintf(lines + n, cap - (size_t)n, "Nats-Msg-Size: %zu\r\n", data_len);
+        n += snprintf(lines + n, cap - (size_t)n, "Nats-Msg-Size: %zu\r\n", m->data_len);
     size_t len;
-    char *h = nats_header_extend(op->payload.ptr, op->hdr_len, lines, (size_t)n, &len);
+    char *h = nats_header_extend(m->hdr, m->hdr_len, lines, (size_t)n, &len);
     free(lines);
     if (!h)
         return;
     client_deliver_internal(s, dest, dest_len, dest, dest_len, NULL, 0, h, len,
-                            headers_only ? NULL : op->payload.ptr + op->hdr_len,
-                            headers_only ? 0 : data_len);
+                            headers_only ? NULL : m->data, headers_only ? 0 : m->data_len);
     free(h);
+}
+
+/* A message a mirror or a source stored: republished when its stream says so. */
+static void feed_stored(void *arg, stream *st, const stream_stored *m)
+{
+    char dest[1024];
+    long dest_len = stream_republish_subject(st, m->subject, m->subject_len, dest, sizeof dest);
+    if (dest_len > 0)
+        republish(arg, st, m, dest, (size_t)dest_len);
 }
 
 bool js_capture(server *s, const nats_op *op)
@@ -238,8 +248,12 @@ bool js_capture(server *s, const nats_op *op)
                       &err) == 0) {
         if (!ack.duplicate)
             jsc_appended(s, st, ack.seq, op->subject.ptr, op->subject.len);
-        if (!ack.duplicate && dest_len > 0)
-            republish(s, st, op, dest, (size_t)dest_len, ack.seq, now, last_on_subject);
+        if (!ack.duplicate && dest_len > 0) {
+            stream_stored m = {op->subject.ptr, op->subject.len, hdr, op->hdr_len,
+                               op->payload.ptr + op->hdr_len, op->payload.len - op->hdr_len,
+                               ack.seq, now, last_on_subject};
+            republish(s, st, &m, dest, (size_t)dest_len);
+        }
     } else if (op->reply.len == 0) {
         log_debug("JetStream: message on %.*s not stored: %s", (int)op->subject.len,
                   op->subject.ptr, err.description);

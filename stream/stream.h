@@ -186,6 +186,22 @@ typedef void (*stream_listener_fn)(void *arg, stream *s, stream_event ev, uint64
                                    const char *subject, size_t subject_len);
 /* One listener per store (NULL to remove): it hears every stream's events. */
 void store_set_listener(store *st, stream_listener_fn fn, void *arg);
+/* A message a mirror or a source stored (not a duplicate), as stored: its subject, header
+ * block, data, sequence, time, and the subject's previous sequence in s (0: none) — what the
+ * server republishes when s has a republish config. One hook per store (NULL to remove). */
+typedef struct stream_stored {
+    const char *subject;
+    size_t subject_len;
+    const char *hdr;
+    size_t hdr_len;
+    const char *data;
+    size_t data_len;
+    uint64_t seq;
+    int64_t ts_ns;
+    uint64_t last_on_subject;
+} stream_stored;
+typedef void (*stream_feed_hook_fn)(void *arg, stream *s, const stream_stored *m);
+void store_set_feed_hook(store *st, stream_feed_hook_fn fn, void *arg);
 
 /* The stream's input transform (`subject_transform`): the subject a message published on
  * `subject` is stored under, written into out; its length, or -1 when it is stored as is. */

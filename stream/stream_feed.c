@@ -142,3 +142,20 @@ bool store_sync_feeds(store *st, int64_t now_ns, size_t budget)
     }
     return more;
 }
+
+void store_set_feed_hook(store *st, stream_feed_hook_fn fn, void *arg)
+{
+    st->feed_hook = fn;
+    st->feed_hook_arg = arg;
+}
+
+bool stream_feed_told(const stream *s)
+{
+    return s->st->feed_hook && s->republish;
+}
+
+void stream_feed_tell(stream *s, const stream_stored *m)
+{
+    if (stream_feed_told(s))
+        s->st->feed_hook(s->st->feed_hook_arg, s, m);
+}

@@ -71,6 +71,8 @@ struct store {
     seal_key *master; /* encryption at rest: the master key, or NULL (see stream_crypt.c) */
     stream_listener_fn listener; /* store_set_listener */
     void *listener_arg;
+    stream_feed_hook_fn feed_hook; /* store_set_feed_hook */
+    void *feed_hook_arg;
 };
 
 typedef struct subj_entry {
@@ -215,6 +217,9 @@ void stream_feed_release(stream_feed *f);
 uint64_t stream_feed_start(const json_t *source, stream *origin);
 /* The origin's messages from f->next on that f takes (its filter), not copied yet. */
 uint64_t stream_feed_lag(const stream_feed *f, stream *origin);
+/* Whether the store's feed hook wants s's stored messages (s republishes), and telling it. */
+bool stream_feed_told(const stream *s);
+void stream_feed_tell(stream *s, const stream_stored *m);
 /* Stores one message a feed took from its origin, on `subject` (already transformed). */
 typedef int (*stream_feed_put)(stream *s, const stream_feed *f, const char *subject, size_t len,
                                const stream_msg *m, int64_t now_ns, jserr *err);

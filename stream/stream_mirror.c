@@ -18,7 +18,15 @@ static int put_mirrored(stream *s, const stream_feed *f, const char *subject, si
 {
     (void)f;
     (void)now_ns;
-    return stream_append_mirrored(s, subject, len, m, err);
+    uint64_t last = stream_feed_told(s) ? stream_subject_last_seq(s, subject, len) : 0;
+    uint64_t before = s->state.last_seq;
+    int rc = stream_append_mirrored(s, subject, len, m, err);
+    if (rc == 0 && s->state.last_seq > before) {
+        stream_stored st = {subject, len, m->hdr, m->hdr_len, m->data, m->data_len,
+                            m->seq, m->ts_ns, last};
+        stream_feed_tell(s, &st);
+    }
+    return rc;
 }
 
 bool stream_mirror_sync(stream *s, int64_t now_ns, size_t *budget)

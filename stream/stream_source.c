@@ -156,7 +156,13 @@ static int put_sourced(stream *s, const stream_feed *f, const char *subject, siz
     int rc = 0;
     if (source_header(m, value, (size_t)vlen, &b) == 0) {
         stream_ack ack;
+        uint64_t last = stream_feed_told(s) ? stream_subject_last_seq(s, subject, len) : 0;
         rc = stream_append(s, subject, len, b.buf, b.len, m->data, m->data_len, now_ns, &ack, err);
+        if (rc == 0 && !ack.duplicate) {
+            stream_stored st = {subject, len, b.buf, b.len, m->data, m->data_len,
+                                ack.seq, now_ns, last};
+            stream_feed_tell(s, &st);
+        }
         nats_header_build_free(&b);
     }
     free(value);

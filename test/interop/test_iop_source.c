@@ -18,7 +18,8 @@
  *   9. an update adding (then removing) a source;
  *  10. a restart resuming without duplicates;
  *  11. Nats-Msg-Id dedup across sources: the sourcing stream keeps only the first;
- *  12. subject_transforms on a source (2.10+).
+ *  12. subject_transforms on a source (2.10+);
+ *  13. republish of what the sources bring.
  *
  * The Nats-Stream-Source header: 2.9 writes "<origin> <origin seq>" ("A 3"); 2.10 and 2.11
  * write "<origin> <origin seq> <filter or >> <transform destination or >>" ("A 3 > >"); 2.12+
@@ -448,7 +449,7 @@ static void source_aggregate(void)
                  {"A", 3, NULL, NULL, NULL, NULL}, {"B", 1, NULL, NULL, NULL, NULL},
                  {"B", 2, NULL, NULL, NULL, NULL}};
     char why[512] = "";
-    CHECKF(holds_merged("AGG", 1, w, 5, why, sizeof why), "%s", why);
+    CHECKF(holds_merged("AGG", 1, w, 5, why, sizeof why), "%.400s", why);
     /* the config: no subjects, the two sources in the order given */
     jsStreamInfo *si = NULL;
     CHECK(js_GetStreamInfo(&si, js, "AGG", NULL, &ec) == NATS_OK);
@@ -476,12 +477,12 @@ static void source_live(void)
     want w[3] = {{"A", 4, NULL, NULL, NULL, NULL}, {"A", 5, NULL, NULL, NULL, NULL},
                  {"B", 3, NULL, NULL, NULL, NULL}};
     char why[512] = "";
-    CHECKF(holds_merged("AGG", 6, w, 3, why, sizeof why), "%s", why);
+    CHECKF(holds_merged("AGG", 6, w, 3, why, sizeof why), "%.400s", why);
     /* one at a time: each lands at the next sequence */
     CHECK(pub("b.4", "b-4", false, NULL) == 4);
     CHECKF(settles("AGG", 9, WAIT_MS, &s), "AGG: " STATE_FMT, STATE_ARGS(s));
     want w9 = {"B", 4, NULL, NULL, NULL, NULL};
-    CHECKF(check_one("AGG", 9, &w9, why, sizeof why), "%s", why);
+    CHECKF(check_one("AGG", 9, &w9, why, sizeof why), "%.400s", why);
 }
 
 /* ---- 3. filter_subject ---- */
@@ -505,12 +506,12 @@ static void source_filter(void)
     want w[4] = {{"FO", 1, "f.keep.>", NULL, NULL, NULL}, {"FO", 3, "f.keep.>", NULL, NULL, NULL},
                  {"FO", 5, "f.keep.>", NULL, NULL, NULL}, {"FO", 7, "f.keep.>", NULL, NULL, NULL}};
     char why[512] = "";
-    CHECKF(holds_in_order("FS", 1, w, 3, why, sizeof why), "%s", why);
+    CHECKF(holds_in_order("FS", 1, w, 3, why, sizeof why), "%.400s", why);
     /* live: a new non-matching message stays out, a matching one follows */
     CHECK(pub("f.drop.6", "f-6", false, NULL) == 6);
     CHECK(pub("f.keep.7", "f-7", false, NULL) == 7);
     CHECKF(settles("FS", 4, WAIT_MS, &s), "FS: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(holds_in_order("FS", 1, w, 4, why, sizeof why), "%s", why);
+    CHECKF(holds_in_order("FS", 1, w, 4, why, sizeof why), "%.400s", why);
     jsStreamInfo *si = NULL;
     CHECK(js_GetStreamInfo(&si, js, "FS", NULL, &ec) == NATS_OK);
     bool cfg_ok = si->Config->SourcesLen == 1 && !strcmp(si->Config->Sources[0]->Name, "FO") &&
@@ -538,10 +539,10 @@ static void source_start_seq(void)
                  {"FO", 6, NULL, NULL, NULL, NULL}, {"FO", 7, NULL, NULL, NULL, NULL},
                  {"FO", 8, NULL, NULL, NULL, NULL}};
     char why[512] = "";
-    CHECKF(holds_in_order("SS", 1, w, 4, why, sizeof why), "%s", why);
+    CHECKF(holds_in_order("SS", 1, w, 4, why, sizeof why), "%.400s", why);
     CHECK(pub("f.drop.8", "f-8", false, NULL) == 8);
     CHECKF(settles("SS", 5, WAIT_MS, &s), "SS: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(holds_in_order("SS", 1, w, 5, why, sizeof why), "%s", why);
+    CHECKF(holds_in_order("SS", 1, w, 5, why, sizeof why), "%.400s", why);
     jsStreamInfo *si = NULL;
     CHECK(js_GetStreamInfo(&si, js, "SS", NULL, &ec) == NATS_OK);
     uint64_t start = si->Config->SourcesLen == 1 ? si->Config->Sources[0]->OptStartSeq : 0;
@@ -571,10 +572,10 @@ static void source_before_origin(void)
     want w[4] = {{"LATE", 1, NULL, NULL, NULL, NULL}, {"LATE", 2, NULL, NULL, NULL, NULL},
                  {"LATE", 3, NULL, NULL, NULL, NULL}, {"LATE", 4, NULL, NULL, NULL, NULL}};
     char why[512] = "";
-    CHECKF(holds_in_order("EARLY", 1, w, 3, why, sizeof why), "%s", why);
+    CHECKF(holds_in_order("EARLY", 1, w, 3, why, sizeof why), "%.400s", why);
     CHECK(pub("late.4", "l-4", false, NULL) == 4);
     CHECKF(settles("EARLY", 4, WAIT_MS, &s), "EARLY: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(holds_in_order("EARLY", 1, w, 4, why, sizeof why), "%s", why);
+    CHECKF(holds_in_order("EARLY", 1, w, 4, why, sizeof why), "%.400s", why);
 }
 
 /* ---- 6. a sourcing stream with subjects of its own ---- */
@@ -602,7 +603,7 @@ static void source_own_subjects(void)
                  {"IO", 2, NULL, NULL, NULL, NULL}, {NULL, 0, NULL, NULL, "own.2", "own-2"},
                  {"IO", 3, NULL, NULL, NULL, NULL}};
     char why[512] = "";
-    CHECKF(holds_in_order("OWN", 1, w, 5, why, sizeof why), "%s", why);
+    CHECKF(holds_in_order("OWN", 1, w, 5, why, sizeof why), "%.400s", why);
     /* the origin did not get OWN's publishes */
     CHECKF(stream_state("IO", &s) && s.msgs == 3, "IO: " STATE_FMT, STATE_ARGS(s));
 }
@@ -614,11 +615,11 @@ static void source_info(void)
     CHECK(js);
     char why[256] = "";
     CHECKF(wait_sources_caught_up("AGG", (const char *[2]){"A", "B"}, 2, WAIT_MS, why, sizeof why),
-           "%s", why);
+           "%.400s", why);
     CHECKF(wait_sources_caught_up("FS", (const char *[1]){"FO"}, 1, WAIT_MS, why, sizeof why),
-           "%s", why);
+           "%.400s", why);
     CHECKF(wait_sources_caught_up("OWN", (const char *[1]){"IO"}, 1, WAIT_MS, why, sizeof why),
-           "%s", why);
+           "%.400s", why);
     /* an origin has no sources block */
     jsStreamInfo *si = NULL;
     jsErrCode ec = 0;
@@ -632,7 +633,7 @@ static void source_info(void)
     sstate s;
     CHECKF(settles("AGG", 10, WAIT_MS, &s), "AGG: " STATE_FMT, STATE_ARGS(s));
     CHECKF(wait_sources_caught_up("AGG", (const char *[2]){"A", "B"}, 2, WAIT_MS, why, sizeof why),
-           "%s", why);
+           "%.400s", why);
     /* 2.10 added filter_subject to the info's sources block (2.9 has name, lag, active) */
     if (server_minor >= 10) {
         json_t *j = h_js_api(nc, "$JS.API.STREAM.INFO.FS", "");
@@ -773,7 +774,7 @@ static void source_update(void)
                  {"UB", 3, NULL, NULL, NULL, NULL}, {"UA", 3, NULL, NULL, NULL, NULL},
                  {"UB", 4, NULL, NULL, NULL, NULL}, {"UB", 5, NULL, NULL, NULL, NULL}};
     char why[512] = "";
-    CHECKF(holds_in_order("U", 1, w, 2, why, sizeof why), "%s", why);
+    CHECKF(holds_in_order("U", 1, w, 2, why, sizeof why), "%.400s", why);
 
     /* add UB: all its messages arrive, UA's are not copied again */
     jsStreamConfig cfg;
@@ -788,12 +789,12 @@ static void source_update(void)
     jsStreamInfo_Destroy(si);
     CHECKF(nsrc == 2, "updated config has %d sources", nsrc);
     CHECKF(settles("U", 5, WAIT_MS, &s), "U: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(holds_in_order("U", 1, w, 5, why, sizeof why), "%s", why);
+    CHECKF(holds_in_order("U", 1, w, 5, why, sizeof why), "%.400s", why);
     CHECK(pub("ua.3", "ua-3", false, NULL) == 3);
     CHECKF(settles("U", 6, WAIT_MS, &s), "U: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(check_one("U", 6, &w[5], why, sizeof why), "%s", why);
+    CHECKF(check_one("U", 6, &w[5], why, sizeof why), "%.400s", why);
     CHECKF(wait_sources_caught_up("U", (const char *[2]){"UA", "UB"}, 2, WAIT_MS, why, sizeof why),
-           "%s", why);
+           "%.400s", why);
 
     /* remove UA: its new messages stay out, UB's still come */
     cfg.Sources = (jsStreamSource *[1]){&ub};
@@ -805,9 +806,9 @@ static void source_update(void)
     CHECKF(settles("U", 7, WAIT_MS, &s), "U: " STATE_FMT, STATE_ARGS(s));
     CHECK(pub("ub.5", "ub-5", false, NULL) == 5);
     CHECKF(settles("U", 8, WAIT_MS, &s), "U: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(holds_in_order("U", 1, w, 8, why, sizeof why), "%s", why);
+    CHECKF(holds_in_order("U", 1, w, 8, why, sizeof why), "%.400s", why);
     CHECKF(wait_sources_caught_up("U", (const char *[1]){"UB"}, 1, WAIT_MS, why, sizeof why),
-           "%s", why);
+           "%.400s", why);
 }
 
 /* ---- 10. restart ---- */
@@ -833,10 +834,10 @@ static void source_restart(void)
                  {"RA", 4, NULL, NULL, NULL, NULL}, {"RA", 5, NULL, NULL, NULL, NULL},
                  {"RB", 2, NULL, NULL, NULL, NULL}};
     char why[512] = "";
-    CHECKF(holds_merged("RAGG", 1, w, 4, why, sizeof why), "%s", why);
+    CHECKF(holds_merged("RAGG", 1, w, 4, why, sizeof why), "%.400s", why);
     CHECKF(wait_sources_caught_up("RAGG", (const char *[2]){"RA", "RB"}, 2, WAIT_MS, why,
                                   sizeof why),
-           "%s", why);
+           "%.400s", why);
     uint64_t agg_before = 0;
     CHECK(stream_state("AGG", &s));
     agg_before = s.msgs;
@@ -845,7 +846,7 @@ static void source_restart(void)
 
     /* nothing copied again on start-up */
     CHECKF(settles("RAGG", 4, WAIT_MS, &s), "RAGG after restart: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(holds_merged("RAGG", 1, w, 4, why, sizeof why), "%s", why);
+    CHECKF(holds_merged("RAGG", 1, w, 4, why, sizeof why), "%.400s", why);
     CHECKF(settles("AGG", agg_before, WAIT_MS, &s), "AGG after restart: " STATE_FMT " (was %" PRIu64
            ")", STATE_ARGS(s), agg_before);
     /* exactly the new ones follow */
@@ -853,11 +854,11 @@ static void source_restart(void)
     CHECK(pub("ra.5", "ra-5", true, NULL) == 5);
     CHECK(pub("rb.2", "rb-2", false, NULL) == 2);
     CHECKF(settles("RAGG", 7, 10000, &s), "RAGG: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(holds_merged("RAGG", 1, w, 4, why, sizeof why), "%s", why);
-    CHECKF(holds_merged("RAGG", 5, w + 4, 3, why, sizeof why), "%s", why);
+    CHECKF(holds_merged("RAGG", 1, w, 4, why, sizeof why), "%.400s", why);
+    CHECKF(holds_merged("RAGG", 5, w + 4, 3, why, sizeof why), "%.400s", why);
     CHECKF(wait_sources_caught_up("RAGG", (const char *[2]){"RA", "RB"}, 2, WAIT_MS, why,
                                   sizeof why),
-           "%s", why);
+           "%.400s", why);
     h_sleep_ms(300);
     CHECKF(stream_state("RAGG", &s) && s.msgs == 7 && s.last == 7,
            "RAGG later: " STATE_FMT, STATE_ARGS(s));
@@ -865,7 +866,7 @@ static void source_restart(void)
     CHECK(pub("b.5", "b-5", false, NULL) == 5);
     CHECKF(settles("AGG", agg_before + 1, 10000, &s), "AGG: " STATE_FMT, STATE_ARGS(s));
     want w5 = {"B", 5, NULL, NULL, NULL, NULL};
-    CHECKF(check_one("AGG", agg_before + 1, &w5, why, sizeof why), "%s", why);
+    CHECKF(check_one("AGG", agg_before + 1, &w5, why, sizeof why), "%.400s", why);
 }
 
 /* ---- 11. Nats-Msg-Id dedup across sources ---- */
@@ -901,7 +902,7 @@ static void source_dedup(void)
            STATE_ARGS(s));
     want w[2] = {{"DA", 1, NULL, NULL, NULL, NULL}, {"DA", 2, NULL, NULL, NULL, NULL}};
     char why[512] = "";
-    CHECKF(holds_in_order("DAGG", 1, w, 1, why, sizeof why), "%s", why);
+    CHECKF(holds_in_order("DAGG", 1, w, 1, why, sizeof why), "%.400s", why);
     natsMsg *m = NULL;
     CHECK(js_GetMsg(&m, js, "DAGG", 1, NULL, &ec) == NATS_OK);
     const char *id = NULL;
@@ -911,7 +912,7 @@ static void source_dedup(void)
     /* DA's source goes on */
     CHECK(pub("da.2", "a-2", false, NULL) == 2);
     CHECKF(settles("DAGG", 2, WAIT_MS, &s), "DAGG: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(holds_in_order("DAGG", 1, w, 2, why, sizeof why), "%s", why);
+    CHECKF(holds_in_order("DAGG", 1, w, 2, why, sizeof why), "%.400s", why);
     /* DB's next message: reported, not asserted (see above) */
     CHECK(pub("db.2", "b-2", false, "y") == 2);
     int64_t t0 = h_now_ms();
@@ -966,10 +967,57 @@ static void source_transform(void)
                  {"TA", 2, "ta.>", "x.>", "x.k.2", NULL},
                  {"TA", 3, "ta.>", "x.>", "x.3", NULL}};
     char why[512] = "";
-    CHECKF(holds_in_order("TAGG", 1, w, 2, why, sizeof why), "%s", why);
+    CHECKF(holds_in_order("TAGG", 1, w, 2, why, sizeof why), "%.400s", why);
     CHECK(pub("ta.3", "ta-3", false, NULL) == 3);
     CHECKF(settles("TAGG", 3, WAIT_MS, &s), "TAGG: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(holds_in_order("TAGG", 1, w, 3, why, sizeof why), "%s", why);
+    CHECKF(holds_in_order("TAGG", 1, w, 3, why, sizeof why), "%.400s", why);
+}
+
+/* 13. A sourcing stream with a republish config republishes what its sources bring, with
+ * nats-server's headers and its own sequence. */
+static void source_republish(void)
+{
+    CHECK(js);
+    CHECK(add_stream("RPO", "rpo.>", NULL, 0, NULL) == NATS_OK);
+    jsStreamSource a;
+    src_init(&a, "RPO", NULL, 0);
+    jsRePublish rp = {.Source = ">", .Destination = "rp.>"};
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = "RPS";
+    /* subjects of its own: 2.9 wants the republish source to overlap them (2.10 dropped that) */
+    cfg.Subjects = (const char *[1]){"rps.>"};
+    cfg.SubjectsLen = 1;
+    cfg.Sources = (jsStreamSource *[1]){&a};
+    cfg.SourcesLen = 1;
+    cfg.RePublish = &rp;
+    jsErrCode ec = 0;
+    CHECKF(js_AddStream(NULL, js, &cfg, NULL, &ec) == NATS_OK, "create RPS: %d", (int)ec);
+    natsSubscription *sub = NULL;
+    CHECK(natsConnection_SubscribeSync(&sub, nc, "rp.>") == NATS_OK);
+    CHECK(natsConnection_Flush(nc) == NATS_OK);
+    CHECK(pub("rpo.1", "one", false, NULL) == 1);
+    CHECK(pub("rpo.2", "two", false, NULL) == 2);
+    for (int i = 1; i <= 2; i++) {
+        natsMsg *m = NULL;
+        CHECKF(natsSubscription_NextMsg(&m, sub, 5000) == NATS_OK, "republished message %d", i);
+        char subj[32], seq[16];
+        snprintf(subj, sizeof subj, "rp.rpo.%d", i);
+        snprintf(seq, sizeof seq, "%d", i);
+        const char *stream = NULL, *sseq = NULL, *src = NULL, *osubj = NULL;
+        natsMsgHeader_Get(m, "Nats-Stream", &stream);
+        natsMsgHeader_Get(m, "Nats-Sequence", &sseq);
+        natsMsgHeader_Get(m, "Nats-Subject", &osubj);
+        natsMsgHeader_Get(m, "Nats-Stream-Source", &src);
+        bool ok = !strcmp(natsMsg_GetSubject(m), subj) && stream && !strcmp(stream, "RPS") &&
+                  sseq && !strcmp(sseq, seq) && osubj && !strcmp(osubj, subj + 3) && src &&
+                  !strncmp(src, "RPO ", 4) &&
+                  natsMsg_GetDataLength(m) == 3;
+        CHECKF(ok, "republished %s: stream %s seq %s subject %s source %s", natsMsg_GetSubject(m),
+               stream ? stream : "-", sseq ? sseq : "-", osubj ? osubj : "-", src ? src : "-");
+        natsMsg_Destroy(m);
+    }
+    natsSubscription_Destroy(sub);
 }
 
 int main(void)
@@ -991,6 +1039,7 @@ int main(void)
     RUN(source_restart);
     RUN(source_dedup);
     RUN(source_transform);
+    RUN(source_republish);
     jsCtx_Destroy(js);
     natsConnection_Destroy(nc);
     if (testlib_failed_cases)
