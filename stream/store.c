@@ -574,6 +574,13 @@ out:
     return cycle;
 }
 
+/* An origin (NULL: not there yet) whose messages may exceed cfg's max_msg_size. */
+static bool origin_too_big(const stream_config *cfg, const stream *origin)
+{
+    return origin && cfg->max_msg_size > 0 && origin->cfg.max_msg_size > 0 &&
+           cfg->max_msg_size < origin->cfg.max_msg_size;
+}
+
 /* The checks of a mirror's or a source's config against the streams there are
  * (checkStreamCfg): an origin's messages must fit this stream's max_msg_size, and following
  * the feeds must not lead back (feeds_form_cycle). *origin_out: the mirror's origin, NULL while
@@ -585,16 +592,14 @@ static int check_feeds(store *st, const stream_config *cfg, stream **origin_out,
         return 0;
     stream *origin = cfg->mirror ? store_stream_find(st, mirror_origin_name(cfg)) : NULL;
     *origin_out = origin;
-    if (origin && cfg->max_msg_size > 0 && origin->cfg.max_msg_size > 0 &&
-        cfg->max_msg_size < origin->cfg.max_msg_size) {
+    if (origin_too_big(cfg, origin)) {
         jserr_set(err, JSERR_MIRROR_MAX_MESSAGE_SIZE_TOO_BIG, NULL);
         return -1;
     }
     for (size_t i = 0; i < json_array_size(cfg->sources); i++) {
         stream *o = store_stream_find(
             st, json_string_value(json_object_get(json_array_get(cfg->sources, i), "name")));
-        if (o && cfg->max_msg_size > 0 && o->cfg.max_msg_size > 0 &&
-            cfg->max_msg_size < o->cfg.max_msg_size) {
+        if (origin_too_big(cfg, o)) {
             jserr_set(err, JSERR_SOURCE_MAX_MESSAGE_SIZE_TOO_BIG, NULL);
             return -1;
         }

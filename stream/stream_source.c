@@ -112,18 +112,29 @@ static bool is_expectation(nats_slice key)
     return key.len >= n && memcmp(key.ptr, HDR_EXPECTED_PREFIX, n) == 0;
 }
 
-/* The origin's header block without its Nats-Stream-Source and Nats-Expected-* lines, with
- * ours added. 0, or -1 when the block does not parse or out of memory. */
-static int source_header(const stream_msg *m, const char *value, size_t vlen,
-                         nats_header_builder *b)
+/* Whether the origin's block carries lines a sourced copy must not keep: a Nats-Stream-Source
+ * (the origin is itself a sourcing stream) or Nats-Expected-* (checked at the origin). */
+static bool needs_rewrite(const stream_msg *m)
+{
+    static const char expected[] = "\r\n" HDR_EXPECTED_PREFIX;
+    nats_slice v;
+    return m->hdr_len > 0 && (nats_header_find(m->hdr, m->hdr_len, HDR_STREAM_SOURCE, &v) ||
+                              memmem(m->hdr, m->hdr_len, expected, sizeof expected - 1));
+}
+
+/* The origin's block rebuilt without its Nats-Stream-Source and Nats-Expected-* lines, with
+ * ours (value) added: a malloc'd block of *len bytes, or NULL when the block does not parse
+ * (more fields than the parser holds) or building failed. */
+static char *rebuilt_header(const stream_msg *m, const char *value, size_t vlen, size_t *len)
 {
     nats_header h;
     if (nats_header_parse(m->hdr, m->hdr_len, &h) < 0)
-        return -1;
+        return NULL;
     char desc[256] = "";
     if (h.description.ptr)
         snprintf(desc, sizeof desc, "%.*s", (int)h.description.len, h.description.ptr);
-    nats_header_build_start(b, h.status, desc);
+    nats_header_builder b;
+    nats_header_build_start(&b, h.status, desc);
     for (size_t i = 0; i < h.nfields; i++) {
         nats_slice k = h.fields[i].key;
         char key[256];
@@ -132,40 +143,50 @@ static int source_header(const stream_msg *m, const char *value, size_t vlen,
             continue;
         memcpy(key, k.ptr, k.len);
         key[k.len] = 0;
-        nats_header_build_add(b, key, h.fields[i].value.ptr ? h.fields[i].value.ptr : "",
+        nats_header_build_add(&b, key, h.fields[i].value.ptr ? h.fields[i].value.ptr : "",
                               h.fields[i].value.len);
     }
-    nats_header_build_add(b, HDR_STREAM_SOURCE, value, vlen);
-    if (!nats_header_build_end(b)) {
-        nats_header_build_free(b);
-        return -1;
+    nats_header_build_add(&b, HDR_STREAM_SOURCE, value, vlen);
+    *len = nats_header_build_end(&b);
+    if (!*len) {
+        nats_header_build_free(&b);
+        return NULL;
     }
-    return 0;
+    return b.buf; /* the builder's buffer, now the caller's */
 }
 
 static int put_sourced(stream *s, const stream_feed *f, const char *subject, size_t len,
                        const stream_msg *m, int64_t now_ns, jserr *err)
 {
-    size_t nl = strlen(f->origin);
-    size_t tl = strlen(f->tag);
-    char *value = malloc(tl + 24);
-    if (!value)
-        return 0;
-    int vlen = snprintf(value, tl + 24, "%s %" PRIu64 "%s", f->origin, m->seq, f->tag + nl);
-    nats_header_builder b = {0};
-    int rc = 0;
-    if (source_header(m, value, (size_t)vlen, &b) == 0) {
-        stream_ack ack;
-        uint64_t last = stream_feed_told(s) ? stream_subject_last_seq(s, subject, len) : 0;
-        rc = stream_append(s, subject, len, b.buf, b.len, m->data, m->data_len, now_ns, &ack, err);
-        if (rc == 0 && !ack.duplicate) {
-            stream_stored st = {subject, len, b.buf, b.len, m->data, m->data_len,
-                                ack.seq, now_ns, last};
-            stream_feed_tell(s, &st);
-        }
-        nats_header_build_free(&b);
+    static const char key[] = HDR_STREAM_SOURCE ": ";
+    size_t nl = strlen(f->origin), cap = sizeof key + strlen(f->tag) + 24;
+    char *line = malloc(cap);
+    if (!line) {
+        jserr_set(err, JSERR_STREAM_GENERAL_ERROR, "err", "out of memory", NULL);
+        return -1;
     }
-    free(value);
+    int n = snprintf(line, cap, "%s%s %" PRIu64 "%s\r\n", key, f->origin, m->seq, f->tag + nl);
+    /* most blocks only get our line appended; one with lines to drop is rebuilt, and one the
+     * parser cannot hold keeps them rather than losing the message */
+    size_t hlen = 0;
+    char *hdr = needs_rewrite(m) ? rebuilt_header(m, line + sizeof key - 1,
+                                                  (size_t)n - (sizeof key - 1) - 2, &hlen)
+                                 : NULL;
+    if (!hdr)
+        hdr = nats_header_extend(m->hdr, m->hdr_len, line, (size_t)n, &hlen);
+    free(line);
+    if (!hdr) {
+        jserr_set(err, JSERR_STREAM_GENERAL_ERROR, "err", "out of memory", NULL);
+        return -1;
+    }
+    stream_ack ack;
+    uint64_t last = stream_feed_told(s) ? stream_subject_last_seq(s, subject, len) : 0;
+    int rc = stream_append(s, subject, len, hdr, hlen, m->data, m->data_len, now_ns, &ack, err);
+    if (rc == 0 && !ack.duplicate) {
+        stream_stored st = {subject, len, hdr, hlen, m->data, m->data_len, ack.seq, now_ns, last};
+        stream_feed_tell(s, &st);
+    }
+    free(hdr);
     return rc;
 }
 

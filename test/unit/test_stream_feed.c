@@ -180,6 +180,29 @@ static void test_sources_transform_start_dedup(void)
            show(t, 4), show(t, 5));
 }
 
+/* A block with more fields than the header parser holds is sourced whole, with the source's
+ * line appended (only blocks with lines to drop are rebuilt). */
+static void test_sources_large_header(void)
+{
+    stream *a = create("{\"name\":\"A\",\"subjects\":[\"a.>\"]}");
+    stream *t = create("{\"name\":\"T\",\"sources\":[{\"name\":\"A\"}]}");
+    CHECK(a && t);
+    char hdr[4096];
+    size_t n = (size_t)snprintf(hdr, sizeof hdr, "NATS/1.0\r\n");
+    for (int i = 0; i < 70; i++)
+        n += (size_t)snprintf(hdr + n, sizeof hdr - n, "K%d: v%d\r\n", i, i);
+    snprintf(hdr + n, sizeof hdr - n, "\r\n");
+    CHECK(put(a, "a.1", hdr, "big") == 1);
+    settle();
+    CHECKF(msgs(t) == 1 && strcmp(show(t, 1), "a.1|big|A 1 > >") == 0, "T: %" PRIu64 " %s",
+           msgs(t), show(t, 1));
+    stream_msg m;
+    CHECK(stream_get(t, 1, &m, &E) == 0);
+    nats_slice v;
+    CHECK(nats_header_find(m.hdr, m.hdr_len, "K69", &v) && v.len == 3 && !memcmp(v.ptr, "v69", 3));
+    stream_msg_free(&m);
+}
+
 /* After a reopen the positions are looked for over several calls when the stream is long:
  * nothing is copied before the look is over, and then nothing twice. */
 static void test_sources_long_scan(void)
@@ -245,6 +268,7 @@ int main(void)
 {
     FX_CASE(test_sources_aggregate);
     FX_CASE(test_sources_transform_start_dedup);
+    FX_CASE(test_sources_large_header);
     FX_CASE(test_sources_long_scan);
     FX_CASE(test_feed_checks);
     FX_CASE(test_mirror_through_feed);
