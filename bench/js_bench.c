@@ -21,6 +21,12 @@
  *          threads, whose wake-ups cost more than the server's own work, so
  *          this shows the servers with as little client in the way as a
  *          NATS client can have.
+ *   floor  natsConnection_Request to PREFIX.nobody, which no one subscribes
+ *          to, one at a time: each server answers at once with a 503 "no
+ *          responders" status. No stream, no storage: the round trip of one
+ *          libnats request with nothing in it for the server to do, the
+ *          lower bound of every libnats request/reply workload (sync publish,
+ *          KV put and get) on this machine. Reports ops/s and latency.
  *   pull   the stream is first filled with N messages (js_PublishAsync, not
  *          measured); then a durable pull consumer (--ack explicit|all|none)
  *          is read with natsSubscription_Fetch in batches of --batch.  With
@@ -505,6 +511,35 @@ static int64_t raw_publish_one(raw_conn *r, const char *subj, const char *payloa
     return b - a;
 }
 
+/* A filled payload (*payload) and room for every round trip's latency (returned). */
+static int64_t *alloc_rounds(const js_cfg *cfg, char **payload)
+{
+    *payload = calloc(1, (size_t)cfg->size + 8);
+    int64_t *lat = malloc((size_t)cfg->msgs * sizeof *lat);
+    if (*payload == NULL || lat == NULL)
+        fail("out of memory", NATS_OK);
+    fill_payload(*payload, cfg->size);
+    return lat;
+}
+
+/* Prints the round trips' rate and latency percentiles (sorts lat). */
+static void report_rounds(const char *mode, const char *client, const js_cfg *cfg, int64_t *lat,
+                          double secs, double cpu, double sc0, double sc1)
+{
+    qsort(lat, (size_t)cfg->msgs, sizeof *lat, cmp_i64);
+    double p50 = pct_us(lat, cfg->msgs, 50), p99 = pct_us(lat, cfg->msgs, 99);
+    double p999 = pct_us(lat, cfg->msgs, 99.9), pmax = (double)lat[cfg->msgs - 1] / 1000.0;
+    double rate = (double)cfg->msgs / secs;
+    fprintf(stderr, "%s: %" PRId64 " round trips of %d B in %.3f s: %.0f ops/s;"
+            " latency us: p50 %.1f p99 %.1f p99.9 %.1f max %.1f\n",
+            mode, cfg->msgs, cfg->size, secs, rate, p50, p99, p999, pmax);
+    printf("RESULT mode=%s client=%s msgs=%" PRId64 " size=%d secs=%.4f ops_per_s=%.0f"
+           " p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f client_cpu_s=%.3f"
+           " srv_cpu_s=%.3f\n",
+           mode, client, cfg->msgs, cfg->size, secs, rate, p50, p99, p999, pmax, cpu,
+           sc0 >= 0 && sc1 >= 0 ? sc1 - sc0 : -1.0);
+}
+
 static int mode_spub(const js_cfg *cfg)
 {
     natsConnection *nc = js_connect(cfg, "js_bench spub");
@@ -518,11 +553,8 @@ static int mode_spub(const js_cfg *cfg)
         raw_connect(rc, cfg->url);
     char subj[256];
     snprintf(subj, sizeof subj, "%s.data", cfg->prefix);
-    char *payload = calloc(1, (size_t)cfg->size + 8);
-    int64_t *lat = malloc((size_t)cfg->msgs * sizeof *lat);
-    if (payload == NULL || lat == NULL)
-        fail("out of memory", NATS_OK);
-    fill_payload(payload, cfg->size);
+    char *payload;
+    int64_t *lat = alloc_rounds(cfg, &payload);
 
     uint64_t expect_seq = 1;
     for (int64_t i = 0; i < cfg->warmup; i++)
@@ -537,18 +569,7 @@ static int mode_spub(const js_cfg *cfg)
                      : sync_publish_one(js, subj, payload, cfg->size, &expect_seq);
     double secs = now_s() - t0, cpu = client_cpu() - c0, sc1 = server_cpu(cfg->pid);
 
-    qsort(lat, (size_t)cfg->msgs, sizeof *lat, cmp_i64);
-    double p50 = pct_us(lat, cfg->msgs, 50), p99 = pct_us(lat, cfg->msgs, 99);
-    double p999 = pct_us(lat, cfg->msgs, 99.9), pmax = (double)lat[cfg->msgs - 1] / 1000.0;
-    double rate = (double)cfg->msgs / secs;
-    fprintf(stderr, "spub: %" PRId64 " sync publishes of %d B in %.3f s: %.0f ops/s;"
-            " latency us: p50 %.1f p99 %.1f p99.9 %.1f max %.1f\n",
-            cfg->msgs, cfg->size, secs, rate, p50, p99, p999, pmax);
-    printf("RESULT mode=spub client=%s msgs=%" PRId64 " size=%d secs=%.4f ops_per_s=%.0f"
-           " p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f client_cpu_s=%.3f"
-           " srv_cpu_s=%.3f\n",
-           cfg->client, cfg->msgs, cfg->size, secs, rate, p50, p99, p999, pmax, cpu,
-           sc0 >= 0 && sc1 >= 0 ? sc1 - sc0 : -1.0);
+    report_rounds("spub", cfg->client, cfg, lat, secs, cpu, sc0, sc1);
 
     if (rc) {
         close(rc->fd);
@@ -556,6 +577,41 @@ static int mode_spub(const js_cfg *cfg)
     }
     stream_delete(cfg, js);
     jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    free(lat);
+    free(payload);
+    return 0;
+}
+
+/* One request to a subject nobody subscribes to: the server answers at once with a 503 status
+ * (no responders). The round trip of a client call with no server work in it. */
+static int64_t floor_request_one(natsConnection *nc, const char *subj, const char *payload,
+                                 int size)
+{
+    natsMsg *reply = NULL;
+    int64_t a = now_ns();
+    natsStatus s = natsConnection_Request(&reply, nc, subj, payload, size, 5000);
+    int64_t b = now_ns();
+    natsMsg_Destroy(reply);
+    if (s != NATS_NO_RESPONDERS)
+        fail("request without responders: expected the 503 status", s);
+    return b - a;
+}
+
+static int mode_floor(const js_cfg *cfg)
+{
+    natsConnection *nc = js_connect(cfg, "js_bench floor");
+    char subj[256];
+    snprintf(subj, sizeof subj, "%s.nobody", cfg->prefix);
+    char *payload;
+    int64_t *lat = alloc_rounds(cfg, &payload);
+    for (int64_t i = 0; i < cfg->warmup; i++)
+        floor_request_one(nc, subj, payload, cfg->size);
+    double sc0 = server_cpu(cfg->pid), c0 = client_cpu(), t0 = now_s();
+    for (int64_t i = 0; i < cfg->msgs; i++)
+        lat[i] = floor_request_one(nc, subj, payload, cfg->size);
+    double secs = now_s() - t0, cpu = client_cpu() - c0, sc1 = server_cpu(cfg->pid);
+    report_rounds("floor", "libnats", cfg, lat, secs, cpu, sc0, sc1);
     natsConnection_Destroy(nc);
     free(lat);
     free(payload);
@@ -850,16 +906,16 @@ static int mode_slow(const js_cfg *cfg)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: js_bench --mode apub|spub|pull|slow [options]\n"
+            "usage: js_bench --mode apub|spub|floor|pull|slow [options]\n"
             "  --url URL          server (default nats://127.0.0.1:4222)\n"
             "  --stream NAME      stream to create (default BENCH; deleted at the end)\n"
             "  --prefix P         stream subjects P.>, messages go to P.data (default bench)\n"
-            "  --msgs N           messages (default apub/pull 200000, spub 20000, slow 16384)\n"
+            "  --msgs N           messages (default apub/pull 200000, spub/floor 20000, slow 16384)\n"
             "  --size S           payload bytes (default 128; slow 65536)\n"
             "  --max-pending N    async publish window (default 4000; slow 256)\n"
             "  --batch N          fetch batch (default pull 500, slow 100)\n"
             "  --ack A            pull: explicit | all | none (default explicit)\n"
-            "  --warmup N         spub: unmeasured publishes first (default 1000)\n"
+            "  --warmup N         spub, floor: unmeasured round trips first (default 1000)\n"
             "  --client C         spub: libnats (default) | raw (a plain blocking socket)\n"
             "  --slow-secs S      slow: target duration of the read (default 60)\n"
             "  --pid PID          server process: its CPU time, and RSS samples in slow mode\n"
@@ -944,7 +1000,9 @@ int main(int argc, char **argv)
     }
     bool slow = strcmp(cfg.mode, "slow") == 0;
     if (cfg.msgs < 0)
-        cfg.msgs = strcmp(cfg.mode, "spub") == 0 ? 20000 : slow ? 16384 : 200000;
+        cfg.msgs = strcmp(cfg.mode, "spub") == 0 || strcmp(cfg.mode, "floor") == 0 ? 20000
+                   : slow                                                      ? 16384
+                                                                               : 200000;
     if (cfg.size < 0)
         cfg.size = slow ? 65536 : 128;
     if (cfg.max_pending < 0)
@@ -961,6 +1019,8 @@ int main(int argc, char **argv)
         rc = mode_apub(&cfg);
     else if (strcmp(cfg.mode, "spub") == 0)
         rc = mode_spub(&cfg);
+    else if (strcmp(cfg.mode, "floor") == 0)
+        rc = mode_floor(&cfg);
     else if (strcmp(cfg.mode, "pull") == 0)
         rc = mode_pull(&cfg);
     else if (slow)

@@ -19,6 +19,10 @@
 #   spub       js_Publish one at a time, SPUB_MSGS (after SPUB_WARMUP)
 #   spub_raw   the same publishes through a plain blocking socket (js_bench --client raw):
 #              no libnats threads between the clock and the server (not in the default set)
+#   floor      libnats requests to a subject no one subscribes to, SPUB_MSGS one at a time:
+#              the server answers each with a 503 status at once. The round trip with no
+#              server work in it, the lower bound of spub and of KV put/get (not in the
+#              default set)
 #   pull       pull consumer, ack explicit (natsMsg_Ack each), PULL_MSGS pre-filled,
 #              fetch batches of BATCH
 #   pull_all   the same with ack all (one ack per batch)
@@ -72,8 +76,8 @@ die() { echo "js_compare.sh: $*" >&2; exit 2; }
 [ -x "$JS_BENCH" ] || die "load generator '$JS_BENCH' not found (make $BUILDDIR/bench/js_bench)"
 case "$ROUNDS" in ''|*[!0-9]*|0) die "ROUNDS must be a positive integer" ;; esac
 for w in $WORKLOADS; do
-    case "$w" in apub|spub|spub_raw|pull|pull_all|pull_none|slow) ;;
-        *) die "unknown workload '$w' (apub spub spub_raw pull pull_all pull_none slow)" ;; esac
+    case "$w" in apub|spub|spub_raw|floor|pull|pull_all|pull_none|slow) ;;
+        *) die "unknown workload '$w' (apub spub spub_raw floor pull pull_all pull_none slow)" ;; esac
 done
 
 TMP=$(mktemp -d /tmp/weir-jscompare.XXXXXX)
@@ -87,6 +91,7 @@ args_for() {
         apub)      echo "--mode apub --msgs $APUB_MSGS --size $SIZE --max-pending $MAX_PENDING" ;;
         spub)      echo "--mode spub --msgs $SPUB_MSGS --size $SIZE --warmup $SPUB_WARMUP" ;;
         spub_raw)  echo "--mode spub --client raw --msgs $SPUB_MSGS --size $SIZE --warmup $SPUB_WARMUP" ;;
+        floor)     echo "--mode floor --msgs $SPUB_MSGS --size $SIZE --warmup $SPUB_WARMUP" ;;
         pull)      echo "--mode pull --msgs $PULL_MSGS --size $SIZE --batch $BATCH --ack explicit --max-pending $MAX_PENDING" ;;
         pull_all)  echo "--mode pull --msgs $PULL_MSGS --size $SIZE --batch $BATCH --ack all --max-pending $MAX_PENDING" ;;
         pull_none) echo "--mode pull --msgs $PULL_MSGS --size $SIZE --batch $BATCH --ack none --max-pending $MAX_PENDING" ;;
@@ -95,7 +100,7 @@ args_for() {
 }
 msgs_for() {
     case "$1" in
-        apub) echo "$APUB_MSGS" ;; spub|spub_raw) echo "$SPUB_MSGS" ;; slow) echo "$SLOW_MSGS" ;;
+        apub) echo "$APUB_MSGS" ;; spub|spub_raw|floor) echo "$SPUB_MSGS" ;; slow) echo "$SLOW_MSGS" ;;
         *) echo "$PULL_MSGS" ;;
     esac
 }
@@ -200,8 +205,9 @@ for w in $WORKLOADS; do
             row "$l" apub cpu_us "srv CPU us/msg" 0
             row "$l" apub client_cpu_s "client CPU s" -
             row "$l" apub run_hwm_mb "srv peak RSS MB" 0 ;;
-        spub|spub_raw) l="spub ${SIZE}B"
+        spub|spub_raw|floor) l="spub ${SIZE}B"
             [ "$w" = spub_raw ] && l="spub raw ${SIZE}B"
+            [ "$w" = floor ] && l="floor ${SIZE}B"
             row "$l" "$w" ops_per_s ops/s 1
             row "$l" "$w" p50_us "p50 us" 0
             row "$l" "$w" p99_us "p99 us" 0

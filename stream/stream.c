@@ -327,22 +327,22 @@ subj_entry *stream_subject_get(stream *s, const char *subject, size_t len, bool 
     return e;
 }
 
-static void seqs_push(subj_entry *e, uint64_t seq)
+static void seqs_push(subj_entry *e, uint64_t seq, uint64_t size)
 {
     if (e->nseqs == e->seqs_cap) {
-        size_t cap = e->seqs_cap ? e->seqs_cap * 2 : 4;
-        uint64_t *n = realloc(e->seqs, cap * sizeof *n);
+        size_t cap = e->seqs_cap ? e->seqs_cap * 2 : 2;
+        subj_seq *n = realloc(e->seqs, cap * sizeof *n);
         if (!n)
             abort();
         e->seqs = n;
         e->seqs_cap = cap;
     }
     size_t i = e->nseqs;
-    while (i > 0 && e->seqs[i - 1] > seq) {
+    while (i > 0 && e->seqs[i - 1].seq > seq) {
         e->seqs[i] = e->seqs[i - 1];
         i--;
     }
-    e->seqs[i] = seq;
+    e->seqs[i] = (subj_seq){seq, size};
     e->nseqs++;
 }
 
@@ -351,12 +351,12 @@ static void seqs_remove(subj_entry *e, uint64_t seq)
     size_t lo = 0, hi = e->nseqs;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (e->seqs[mid] < seq)
+        if (e->seqs[mid].seq < seq)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo < e->nseqs && e->seqs[lo] == seq) {
+    if (lo < e->nseqs && e->seqs[lo].seq == seq) {
         memmove(e->seqs + lo, e->seqs + lo + 1, (e->nseqs - lo - 1) * sizeof *e->seqs);
         e->nseqs--;
     }
@@ -376,7 +376,7 @@ subj_entry *stream_account_add(stream *s, uint64_t seq, const char *subject, siz
     }
     e->count++;
     if (s->track_seqs)
-        seqs_push(e, seq);
+        seqs_push(e, seq, size);
     if (s->state.msgs == 0 || seq < s->state.first_seq) {
         s->state.first_seq = seq;
         s->state.first_ts_ns = ts_ns;
@@ -420,8 +420,8 @@ static void account_remove(stream *s, uint64_t seq, subj_entry *e, uint64_t size
     if (s->track_seqs) {
         seqs_remove(e, seq);
         if (e->nseqs) {
-            e->first = e->seqs[0];
-            e->last = e->seqs[e->nseqs - 1];
+            e->first = e->seqs[0].seq;
+            e->last = e->seqs[e->nseqs - 1].seq;
             e->first_stale = e->last_stale = false;
         }
         return;
@@ -521,7 +521,8 @@ static bool remove_via_head(stream *s, uint64_t seq)
     return ok;
 }
 
-int stream_remove_seq(stream *s, uint64_t seq)
+/* known: the message's subject entry and size from the index (NULL: read them). */
+static int remove_seq(stream *s, uint64_t seq, subj_entry *known, uint64_t known_size)
 {
     if (s->state.msgs == 0 || seq < s->state.first_seq || seq > s->state.last_seq)
         return -1;
@@ -533,6 +534,10 @@ int stream_remove_seq(stream *s, uint64_t seq)
     }
     if (stream_is_pend_del(s, seq))
         return -1;
+    if (known) {
+        remove_accounted(s, seq, known, known_size, true);
+        return 0;
+    }
     /* the head iterator pays off from the second removal of a batch on (trimming under a limit
      * in a burst); a single removal per commit (a KV put replacing a revision) reads the record
      * with a point lookup instead of building an iterator for it */
@@ -547,6 +552,24 @@ int stream_remove_seq(stream *s, uint64_t seq)
     stream_remove_known(s, &info);
     stream_msg_free(&m);
     return 0;
+}
+
+int stream_remove_seq(stream *s, uint64_t seq)
+{
+    return remove_seq(s, seq, NULL, 0);
+}
+
+int stream_remove_indexed(stream *s, uint64_t seq, subj_entry *e, uint64_t size)
+{
+    return remove_seq(s, seq, e, size);
+}
+
+int stream_remove_subject_first(stream *s, subj_entry *e)
+{
+    if (s->track_seqs && e->nseqs)
+        return remove_seq(s, e->seqs[0].seq, e, e->seqs[0].size);
+    uint64_t first = stream_subject_first(s, e);
+    return first ? stream_remove_seq(s, first) : -1;
 }
 
 void stream_notify(stream *s, stream_event ev, uint64_t seq, const char *subject, size_t len)

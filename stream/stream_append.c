@@ -146,9 +146,8 @@ static void trim_subject(stream *s, subj_entry *e)
     if (c->max_msgs_per_subject <= 0)
         return;
     while (e->count > (uint64_t)c->max_msgs_per_subject) {
-        uint64_t first = stream_subject_first(s, e);
         uint64_t before = e->count;
-        if (!first || stream_remove_seq(s, first) < 0 || before == 1)
+        if (stream_remove_subject_first(s, e) < 0 || before == 1)
             break; /* e is freed once its count reaches 0 */
     }
 }

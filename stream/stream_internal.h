@@ -75,6 +75,13 @@ struct store {
     void *feed_hook_arg;
 };
 
+/* One message of a subject, as the per-subject index keeps it when the stream tracks sequences:
+ * its size lets the index remove it (a KV put replacing a revision) without reading it. */
+typedef struct subj_seq {
+    uint64_t seq;
+    uint64_t size; /* accounted bytes */
+} subj_seq;
+
 typedef struct subj_entry {
     const char *subject; /* the index's own copy of the subject (its map key) */
     size_t subject_len;
@@ -83,7 +90,7 @@ typedef struct subj_entry {
     uint64_t count;
     bool first_stale; /* `first` was removed: the real one is found by scanning forward */
     bool last_stale;  /* likewise for `last`, scanning backwards */
-    uint64_t *seqs;   /* ascending, when the stream tracks them (then first/last are exact) */
+    subj_seq *seqs;   /* ascending, when the stream tracks them (then first/last are exact) */
     size_t nseqs, seqs_cap;
 } subj_entry;
 
@@ -249,6 +256,10 @@ subj_entry *stream_store_record(stream *s, uint64_t seq, const record_view *r);
 /* Removes one message: from storage (into the batch) and from the state. Returns 0, or -1 when
  * there is no such message. */
 int stream_remove_seq(stream *s, uint64_t seq);
+/* Removes the subject's oldest message; without reading it when the index tracks its size. */
+int stream_remove_subject_first(stream *s, subj_entry *e);
+/* Removes the message at seq of subject e, whose accounted size the caller knows. */
+int stream_remove_indexed(stream *s, uint64_t seq, subj_entry *e, uint64_t size);
 /* Same, for a committed message whose record the caller has just read (m from a database
  * read that honoured pend_del). */
 void stream_remove_known(stream *s, const msg_info *m);

@@ -159,11 +159,6 @@ static int purge_below(stream *s, uint64_t seq, uint64_t *purged, char *why, siz
     return rc;
 }
 
-typedef struct seq_list {
-    uint64_t *v;
-    size_t n;
-} seq_list;
-
 /* Messages matching filter with sequence <= hi, oldest first, at most maxp of them (0 = all). */
 static int purge_filtered(stream *s, const char *filter, uint64_t hi, uint64_t keep,
                           uint64_t *purged, char *why, size_t whylen)
@@ -204,15 +199,17 @@ static int purge_filtered(stream *s, const char *filter, uint64_t hi, uint64_t k
     uint64_t n = 0;
     if (lit && s->track_seqs) {
         /* the index knows the subject's sequences */
-        seq_list l = {malloc(lit->nseqs * sizeof *l.v), 0};
-        if (!l.v)
+        size_t nl = 0;
+        subj_seq *l = malloc(lit->nseqs * sizeof *l);
+        if (!l)
             return snprintf(why, whylen, "out of memory"), -1;
-        for (size_t i = 0; i < lit->nseqs && lit->seqs[i] <= hi && (!maxp || l.n < maxp); i++)
-            l.v[l.n++] = lit->seqs[i];
-        for (size_t i = 0; i < l.n; i++)
-            if (stream_remove_seq(s, l.v[i]) == 0)
+        for (size_t i = 0; i < lit->nseqs && lit->seqs[i].seq <= hi && (!maxp || nl < maxp); i++)
+            l[nl++] = lit->seqs[i];
+        /* lit lives until its last message goes, which is the list's last removal at most */
+        for (size_t i = 0; i < nl; i++)
+            if (stream_remove_indexed(s, l[i].seq, lit, l[i].size) == 0)
                 n++;
-        free(l.v);
+        free(l);
         *purged = n;
         return 0;
     }

@@ -385,6 +385,41 @@ static void test_max_msgs_per_subject(void)
     CHECK(next_seq_of(s, 0, "kv.a") == 4);
 }
 
+/* Revisions of different sizes: the index removes a replaced revision with the size it recorded
+ * (committed or still in the batch), a purge of a subject likewise, and the bytes stay exact
+ * across a reopen. */
+static void test_max_msgs_per_subject_sizes(void)
+{
+    stream *s = mk("{\"name\":\"S\",\"subjects\":[\"kv.>\"],\"max_msgs_per_subject\":2}");
+    CHECK(pub(s, "kv.a", NULL, "x") == 1);
+    CHECK(commit() == 0);
+    CHECK(pub(s, "kv.a", NULL, "yyyy") == 2);
+    CHECK(commit() == 0);
+    CHECK(pub(s, "kv.a", H("K", "v"), "zzzzzzzzzzzz") == 3); /* replaces the committed "x" */
+    CHECK_STATE(s, 2, 3, 2, FB("kv.a", NULL, "yyyy") + FB("kv.a", H("K", "v"), "zzzzzzzzzzzz"), 1, 0);
+    CHECK(pub(s, "kv.b", NULL, "1") == 4);
+    CHECK(pub(s, "kv.b", NULL, "22") == 5);
+    CHECK(pub(s, "kv.b", NULL, "333") == 6); /* replaces "1" before any commit */
+    uint64_t a = FB("kv.a", NULL, "yyyy") + FB("kv.a", H("K", "v"), "zzzzzzzzzzzz");
+    uint64_t b = FB("kv.b", NULL, "22") + FB("kv.b", NULL, "333");
+    CHECK_STATE(s, 2, 6, 4, a + b, 2, 1);
+    CHECK(commit() == 0);
+    CHECK(msg_gone(s, 1) && msg_gone(s, 4) && msg_is(s, 5, "kv.b", "22"));
+    uint64_t n;
+    stream_purge_req req = {.filter = "kv.a", .keep = 1};
+    CHECK(stream_purge(s, &req, &n, &E) == 0 && n == 1);
+    a = FB("kv.a", H("K", "v"), "zzzzzzzzzzzz");
+    CHECK_STATE(s, 3, 6, 3, a + b, 2, 1);
+    CHECK(commit() == 0);
+    s = reopen("S");
+    CHECK_STATE(s, 3, 6, 3, a + b, 2, 1);
+    CHECK(pub(s, "kv.b", NULL, "4444") == 7); /* the sizes rebuilt at open are the ones removed */
+    b = FB("kv.b", NULL, "333") + FB("kv.b", NULL, "4444");
+    CHECK_STATE(s, 3, 7, 3, a + b, 2, 2);
+    CHECK(commit() == 0);
+    CHECK(msg_gone(s, 5) && msg_is(s, 6, "kv.b", "333"));
+}
+
 /* More than STREAM_TRACK_SEQS_MAX per subject: the index keeps no sequence lists and finds a
  * subject's oldest by scanning. */
 static void test_max_msgs_per_subject_untracked(void)
@@ -1238,6 +1273,7 @@ int main(void)
     T(test_max_msgs_discard_new);
     T(test_max_bytes);
     T(test_max_msgs_per_subject);
+    T(test_max_msgs_per_subject_sizes);
     T(test_max_msgs_per_subject_untracked);
     T(test_discard_new_per_subject);
     T(test_discard_new_at_subject_limit);
