@@ -12,17 +12,30 @@
 /* Longest output of numfmt_i64 ("-9223372036854775808"). */
 #define NUMFMT_MAX 20
 
-/* Writes v in decimal at out (at most NUMFMT_MAX bytes); returns the number written. */
+/* Writes v in decimal at out (at most NUMFMT_MAX bytes); returns the number written. Two digits
+ * per division: a delivery's ack subject carries a 19-digit timestamp. */
 static inline size_t numfmt_u64(char *out, uint64_t v)
 {
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
     char tmp[NUMFMT_MAX];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
+    size_t i = NUMFMT_MAX;
+    while (v >= 100) {
+        const char *p = pairs + 2 * (v % 100);
+        v /= 100;
+        tmp[--i] = p[1];
+        tmp[--i] = p[0];
+    }
+    if (v >= 10) {
+        tmp[--i] = pairs[2 * v + 1];
+        tmp[--i] = pairs[2 * v];
+    } else {
+        tmp[--i] = (char)('0' + v);
+    }
+    size_t n = NUMFMT_MAX - i;
+    for (size_t k = 0; k < n; k++)
+        out[k] = tmp[i + k];
     return n;
 }
 
