@@ -28,7 +28,7 @@ typedef struct js_ack {
     char *stream;
     uint64_t seq;
     bool duplicate;
-    jserr err; /* code 0 when the append succeeded */
+    jserr *err; /* NULL when the append succeeded (a jserr is 0.5 KB: only failures carry one) */
 } js_ack;
 
 struct jetstream {
@@ -171,7 +171,16 @@ static void queue_ack(struct jetstream *js, const nats_op *op, stream *st, const
     }
     a->seq = ack->seq;
     a->duplicate = ack->duplicate;
-    a->err = *err;
+    a->err = NULL;
+    if (err->code) {
+        a->err = malloc(sizeof *a->err);
+        if (!a->err) {
+            free(a->reply);
+            free(a->stream);
+            return;
+        }
+        *a->err = *err;
+    }
     js->nacks++;
 }
 
@@ -272,9 +281,10 @@ static bool plain_name(const char *n)
     return true;
 }
 
-static char *ack_json(const js_ack *a, const char *domain)
+/* err: the append's error, NULL when it succeeded */
+static char *ack_json(const js_ack *a, const jserr *err, const char *domain)
 {
-    if (!a->err.code && !domain && plain_name(a->stream)) {
+    if (!err && !domain && plain_name(a->stream)) {
         /* the common case, by hand: nothing to escape, and jansson's tree costs more than the
          * rest of the acknowledgement */
         size_t nl = strlen(a->stream);
@@ -298,18 +308,18 @@ static char *ack_json(const js_ack *a, const char *domain)
         return text;
     }
     json_t *j = json_object();
-    if (a->err.code) {
+    if (err) {
         json_t *e = json_object();
-        json_object_set_new(e, "code", json_integer(a->err.code));
-        json_object_set_new(e, "err_code", json_integer(a->err.err_code));
-        json_object_set_new(e, "description", json_string(a->err.description));
+        json_object_set_new(e, "code", json_integer(err->code));
+        json_object_set_new(e, "err_code", json_integer(err->err_code));
+        json_object_set_new(e, "description", json_string(err->description));
         json_object_set_new(j, "error", e);
     }
     json_object_set_new(j, "stream", json_string(a->stream));
-    json_object_set_new(j, "seq", json_integer(a->err.code ? 0 : (json_int_t)a->seq));
-    if (domain && !a->err.code)
+    json_object_set_new(j, "seq", json_integer(err ? 0 : (json_int_t)a->seq));
+    if (domain && !err)
         json_object_set_new(j, "domain", json_string(domain));
-    if (a->duplicate && !a->err.code)
+    if (a->duplicate && !err)
         json_object_set_new(j, "duplicate", json_true());
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
@@ -330,15 +340,20 @@ void js_commit(server *s)
     }
     for (size_t i = 0; i < js->nacks; i++) {
         js_ack *a = &js->acks[i];
-        if (!ok && !a->err.code)
-            jserr_set(&a->err, JSERR_STREAM_STORE_FAILED, "err", err, NULL);
-        char *text = ack_json(a, s->opts->js_domain);
+        jserr failed;
+        const jserr *e = a->err;
+        if (!ok && !e) {
+            jserr_set(&failed, JSERR_STREAM_STORE_FAILED, "err", err, NULL);
+            e = &failed;
+        }
+        char *text = ack_json(a, e, s->opts->js_domain);
         if (text) {
             client_publish_internal(s, a->reply, strlen(a->reply), NULL, 0, text, strlen(text));
             free(text);
         }
         free(a->reply);
         free(a->stream);
+        free(a->err);
     }
     js->nacks = 0;
     /* mirrors and sourcing streams copy what their origins have committed, in a write of their

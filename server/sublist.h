@@ -78,10 +78,11 @@ int sublist_remove(sublist *s, const char *subject, size_t len, const char *queu
 /* Matches a literal published subject. Never returns NULL (an empty result has counts 0). */
 const sublist_result *sublist_match(sublist *s, const char *subject, size_t len);
 
-/* True when at least one subscription would match `subject` (used for no-responders). */
-/* sublist_match without adding the subject to the cache: for subjects used once (JetStream
- * acks carry a unique subject per message), which would only evict useful entries. */
+/* sublist_match without the cache (neither looked up nor filled): for subjects used once
+ * (JetStream acks carry a unique subject per message), which would only evict useful entries. */
 const sublist_result *sublist_match_once(sublist *s, const char *subject, size_t len);
+
+/* True when at least one subscription would match `subject` (used for no-responders). */
 int sublist_has_interest(sublist *s, const char *subject, size_t len);
 
 void sublist_get_stats(const sublist *s, sublist_stats *out);
