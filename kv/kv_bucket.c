@@ -137,20 +137,27 @@ stream *kv_stream(kv *b)
     return store_stream_find(b->st, b->stream_name);
 }
 
-kv_status kv_bucket_create(store *st, const kv_config *cfg, kv **out, jserr *err)
+/* The bucket's stream created (update false) or updated from cfg. */
+static kv_status put_bucket(store *st, const kv_config *cfg, bool update, jserr *err)
 {
-    jserr ignored;
-    if (!err)
-        err = &ignored;
-    *out = NULL;
     stream_config sc;
     kv_status rc = kv_config_to_stream(cfg, &sc, err);
     if (rc != KV_OK)
         return rc;
-    if (store_stream_put(st, &sc, false, err) < 0) {
+    if (store_stream_put(st, &sc, update, err) < 0) {
         kv_status k = kv_status_of_jserr(err);
         return k == KV_ERR_STREAM ? KV_ERR_BAD_CONFIG : k;
     }
+    return KV_OK;
+}
+
+kv_status kv_bucket_create(store *st, const kv_config *cfg, kv **out, jserr *err)
+{
+    jserr ignored;
+    *out = NULL;
+    kv_status rc = put_bucket(st, cfg, false, err ? err : &ignored);
+    if (rc != KV_OK)
+        return rc;
     if (!(*out = handle_new(st, cfg->bucket)))
         return KV_ERR_NO_MEMORY;
     return KV_OK;
@@ -159,17 +166,7 @@ kv_status kv_bucket_create(store *st, const kv_config *cfg, kv **out, jserr *err
 kv_status kv_bucket_update(store *st, const kv_config *cfg, jserr *err)
 {
     jserr ignored;
-    if (!err)
-        err = &ignored;
-    stream_config sc;
-    kv_status rc = kv_config_to_stream(cfg, &sc, err);
-    if (rc != KV_OK)
-        return rc;
-    if (store_stream_put(st, &sc, true, err) < 0) {
-        kv_status k = kv_status_of_jserr(err);
-        return k == KV_ERR_STREAM ? KV_ERR_BAD_CONFIG : k;
-    }
-    return KV_OK;
+    return put_bucket(st, cfg, true, err ? err : &ignored);
 }
 
 kv_status kv_bucket_open(store *st, const char *bucket, kv **out, jserr *err)

@@ -111,20 +111,27 @@ stream *obs_stream(obs *b)
     return store_stream_find(b->st, b->stream_name);
 }
 
-obs_status obs_bucket_create(store *st, const obs_config *cfg, obs **out, jserr *err)
+/* The bucket's stream created (update false) or updated from cfg. */
+static obs_status put_bucket(store *st, const obs_config *cfg, bool update, jserr *err)
 {
-    jserr ignored;
-    if (!err)
-        err = &ignored;
-    *out = NULL;
     stream_config sc;
     obs_status rc = obs_config_to_stream(cfg, &sc, err);
     if (rc != OBS_OK)
         return rc;
-    if (store_stream_put(st, &sc, false, err) < 0) {
+    if (store_stream_put(st, &sc, update, err) < 0) {
         obs_status o = obs_status_of_jserr(err);
         return o == OBS_ERR_STREAM ? OBS_ERR_BAD_CONFIG : o;
     }
+    return OBS_OK;
+}
+
+obs_status obs_bucket_create(store *st, const obs_config *cfg, obs **out, jserr *err)
+{
+    jserr ignored;
+    *out = NULL;
+    obs_status rc = put_bucket(st, cfg, false, err ? err : &ignored);
+    if (rc != OBS_OK)
+        return rc;
     if (!(*out = handle_new(st, cfg->bucket)))
         return OBS_ERR_NO_MEMORY;
     return OBS_OK;
@@ -133,17 +140,7 @@ obs_status obs_bucket_create(store *st, const obs_config *cfg, obs **out, jserr 
 obs_status obs_bucket_update(store *st, const obs_config *cfg, jserr *err)
 {
     jserr ignored;
-    if (!err)
-        err = &ignored;
-    stream_config sc;
-    obs_status rc = obs_config_to_stream(cfg, &sc, err);
-    if (rc != OBS_OK)
-        return rc;
-    if (store_stream_put(st, &sc, true, err) < 0) {
-        obs_status o = obs_status_of_jserr(err);
-        return o == OBS_ERR_STREAM ? OBS_ERR_BAD_CONFIG : o;
-    }
-    return OBS_OK;
+    return put_bucket(st, cfg, true, err ? err : &ignored);
 }
 
 obs_status obs_bucket_open(store *st, const char *bucket, obs **out, jserr *err)
