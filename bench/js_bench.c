@@ -69,6 +69,8 @@
 
 #include <nats/nats.h>
 
+#include "bench/bench_nats.h"
+
 typedef struct js_cfg {
     const char *url;
     const char *mode;
@@ -87,163 +89,7 @@ typedef struct js_cfg {
     bool        keep;
 } js_cfg;
 
-static const char *g_mode = "?";
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static double client_cpu(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-/* CPU seconds (user + system, all threads) of process pid, -1 if unknown. */
-static double server_cpu(int pid)
-{
-    if (pid <= 0)
-        return -1;
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')'); /* the command name may contain spaces */
-    if (p == NULL)
-        return -1;
-    p += 2;
-    /* fields from 3 (state) on; utime is field 14, stime 15 */
-    unsigned long long ut = 0, st = 0;
-    int field = 3;
-    for (char *tok = strtok(p, " "); tok != NULL; tok = strtok(NULL, " "), field++) {
-        if (field == 14)
-            ut = strtoull(tok, NULL, 10);
-        else if (field == 15) {
-            st = strtoull(tok, NULL, 10);
-            break;
-        }
-    }
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* A "Key:   N kB" line of /proc/PID/status, in kB; -1 if unknown. */
-static long status_kb(int pid, const char *key)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    long v = -1;
-    size_t kl = strlen(key);
-    while (fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
-            v = strtol(line + kl + 1, NULL, 10);
-            break;
-        }
-    }
-    fclose(f);
-    return v;
-}
-
-static void fail(const char *reason, natsStatus s)
-{
-    if (s != NATS_OK) {
-        fprintf(stderr, "js_bench: %s: %s\n", reason, natsStatus_GetText(s));
-        nats_PrintLastErrorStack(stderr);
-    } else {
-        fprintf(stderr, "js_bench: %s\n", reason);
-    }
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s%s%s", reason, s != NATS_OK ? ":" : "",
-             s != NATS_OK ? natsStatus_GetText(s) : "");
-    for (char *p = buf; *p; p++)
-        if (*p == ' ')
-            *p = '_';
-    printf("ERROR mode=%s reason=%s\n", g_mode, buf);
-    fflush(stdout);
-    exit(1);
-}
-
-#define CHECK(call, what)                     \
-    do {                                      \
-        natsStatus s_ = (call);               \
-        if (s_ != NATS_OK)                    \
-            fail((what), s_);                 \
-    } while (0)
-
-static atomic_int g_conn_lost;
-
-static void on_disconnected(natsConnection *nc, void *closure)
-{
-    atomic_store(&g_conn_lost, 1);
-}
-
-static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
-                           void *closure)
-{
-    fprintf(stderr, "js_bench: async error: %s\n", natsStatus_GetText(err));
-}
-
-static natsConnection *js_connect(const js_cfg *cfg, const char *name)
-{
-    natsOptions *o = NULL;
-    natsConnection *nc = NULL;
-    CHECK(natsOptions_Create(&o), "options");
-    CHECK(natsOptions_SetURL(o, cfg->url), "options url");
-    CHECK(natsOptions_SetName(o, name), "options name");
-    CHECK(natsOptions_SetAllowReconnect(o, false), "options reconnect");
-    CHECK(natsOptions_SetIOBufSize(o, 1 << 20), "options iobuf");
-    CHECK(natsOptions_SetTimeout(o, 5000), "options timeout");
-    CHECK(natsOptions_SetMaxPendingMsgs(o, 10 * 1000 * 1000), "options max pending");
-    CHECK(natsOptions_SetDisconnectedCB(o, on_disconnected, NULL), "options disconnected cb");
-    CHECK(natsOptions_SetErrorHandler(o, on_async_error, NULL), "options error handler");
-    CHECK(natsConnection_Connect(&nc, o), "connect");
-    natsOptions_Destroy(o);
-    return nc;
-}
-
 /* ---- async publish (apub, and the fills of pull / slow) ------------------- */
-
-static atomic_llong g_pub_errors;
-
-static void on_pub_err(jsCtx *js, jsPubAckErr *pae, void *closure)
-{
-    if (atomic_fetch_add(&g_pub_errors, 1) < 5)
-        fprintf(stderr, "js_bench: PubAck error: %s (%d) %s\n", natsStatus_GetText(pae->Err),
-                (int)pae->ErrCode, pae->ErrText ? pae->ErrText : "");
-}
-
-static jsCtx *js_context(const js_cfg *cfg, natsConnection *nc)
-{
-    jsOptions jo;
-    jsCtx *js = NULL;
-    CHECK(jsOptions_Init(&jo), "js options");
-    jo.Wait = (int64_t)cfg->timeout_s * 1000;
-    jo.PublishAsync.MaxPending = cfg->max_pending;
-    jo.PublishAsync.ErrHandler = on_pub_err;
-    /* How long js_PublishAsync may block on a full window before it gives
-     * up; generous, a fsync or a compaction must not fail the run. */
-    jo.PublishAsync.StallWait = (int64_t)cfg->timeout_s * 1000;
-    CHECK(natsConnection_JetStream(&js, nc, &jo), "jetstream context");
-    return js;
-}
 
 static void stream_create(const js_cfg *cfg, jsCtx *js)
 {
@@ -253,7 +99,7 @@ static void stream_create(const js_cfg *cfg, jsCtx *js)
     jsStreamConfig sc;
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
-    CHECK(jsStreamConfig_Init(&sc), "stream config");
+    BENCH_CHECK(jsStreamConfig_Init(&sc), "stream config");
     sc.Name = cfg->stream;
     sc.Subjects = subjects;
     sc.SubjectsLen = 1;
@@ -263,7 +109,7 @@ static void stream_create(const js_cfg *cfg, jsCtx *js)
     natsStatus s = js_AddStream(&si, js, &sc, NULL, &jerr);
     if (s != NATS_OK) {
         fprintf(stderr, "js_bench: add stream: jerr %d\n", (int)jerr);
-        fail("add stream", s);
+        bench_fail("add stream", s);
     }
     jsStreamInfo_Destroy(si);
 }
@@ -280,16 +126,10 @@ static void stream_delete(const js_cfg *cfg, jsCtx *js)
 static uint64_t stream_msgs(const js_cfg *cfg, jsCtx *js)
 {
     jsStreamInfo *si = NULL;
-    CHECK(js_GetStreamInfo(&si, js, cfg->stream, NULL, NULL), "stream info");
+    BENCH_CHECK(js_GetStreamInfo(&si, js, cfg->stream, NULL, NULL), "stream info");
     uint64_t n = si->State.Msgs;
     jsStreamInfo_Destroy(si);
     return n;
-}
-
-static void fill_payload(char *buf, int size)
-{
-    for (int i = 0; i < size; i++)
-        buf[i] = (char)('a' + i % 26);
 }
 
 /* Publishes msgs messages asynchronously and waits for every PubAck. The
@@ -304,39 +144,39 @@ static void publish_async(const js_cfg *cfg, jsCtx *js, const char *subj, char *
         }
         natsStatus s = js_PublishAsync(js, subj, payload, cfg->size, NULL);
         if (s != NATS_OK)
-            fail("js_PublishAsync", s);
-        if (atomic_load(&g_conn_lost))
-            fail("connection lost", NATS_OK);
+            bench_fail("js_PublishAsync", s);
+        if (atomic_load(&bench_conn_lost))
+            bench_fail("connection lost", NATS_OK);
     }
     jsPubOptions po;
-    CHECK(jsPubOptions_Init(&po), "pub options");
+    BENCH_CHECK(jsPubOptions_Init(&po), "pub options");
     po.MaxWait = (int64_t)cfg->timeout_s * 1000 * 6;
-    CHECK(js_PublishAsyncComplete(js, &po), "js_PublishAsyncComplete");
-    if (atomic_load(&g_pub_errors) > 0)
-        fail("PubAck errors", NATS_OK);
+    BENCH_CHECK(js_PublishAsyncComplete(js, &po), "js_PublishAsyncComplete");
+    if (atomic_load(&bench_pub_errors) > 0)
+        bench_fail("PubAck errors", NATS_OK);
 }
 
 static int mode_apub(const js_cfg *cfg)
 {
-    natsConnection *nc = js_connect(cfg, "js_bench apub");
-    jsCtx *js = js_context(cfg, nc);
+    natsConnection *nc = bench_connect(cfg->url, "js_bench apub", 1 << 20, false);
+    jsCtx *js = bench_js_context(nc, cfg->timeout_s, cfg->max_pending);
     stream_create(cfg, js);
     char subj[256];
     snprintf(subj, sizeof subj, "%s.data", cfg->prefix);
     char *payload = calloc(1, (size_t)cfg->size + 8);
     if (payload == NULL)
-        fail("out of memory", NATS_OK);
-    fill_payload(payload, cfg->size);
+        bench_fail("out of memory", NATS_OK);
+    bench_fill_payload(payload, cfg->size);
 
-    double sc0 = server_cpu(cfg->pid), c0 = client_cpu(), t0 = now_s();
+    double sc0 = bench_server_cpu(cfg->pid), c0 = bench_cpu(), t0 = bench_now();
     publish_async(cfg, js, subj, payload, cfg->msgs);
-    double secs = now_s() - t0, cpu = client_cpu() - c0, sc1 = server_cpu(cfg->pid);
+    double secs = bench_now() - t0, cpu = bench_cpu() - c0, sc1 = bench_server_cpu(cfg->pid);
 
     uint64_t stored = stream_msgs(cfg, js);
     if (stored != (uint64_t)cfg->msgs) {
         fprintf(stderr, "js_bench: stream holds %" PRIu64 " messages, expected %" PRId64 "\n",
                 stored, cfg->msgs);
-        fail("stream message count differs", NATS_OK);
+        bench_fail("stream message count differs", NATS_OK);
     }
     double rate = (double)cfg->msgs / secs;
     fprintf(stderr, "apub: %" PRId64 " msgs of %d B in %.3f s: %.0f msgs/s, %.1f MB/s\n",
@@ -355,22 +195,6 @@ static int mode_apub(const js_cfg *cfg)
 
 /* ---- sync publish --------------------------------------------------------- */
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static double pct_us(const int64_t *sorted, int64_t n, double p)
-{
-    int64_t rank = (int64_t)(p / 100.0 * (double)n + 0.999999);
-    if (rank < 1)
-        rank = 1;
-    if (rank > n)
-        rank = n;
-    return (double)sorted[rank - 1] / 1000.0;
-}
-
 /* One js_Publish; returns its latency in ns. The PubAck's sequence must be
  * the next one. */
 static int64_t sync_publish_one(jsCtx *js, const char *subj, const char *payload, int size,
@@ -378,17 +202,17 @@ static int64_t sync_publish_one(jsCtx *js, const char *subj, const char *payload
 {
     jsPubAck *pa = NULL;
     jsErrCode jerr = 0;
-    int64_t a = now_ns();
+    int64_t a = bench_now_ns();
     natsStatus s = js_Publish(&pa, js, subj, payload, size, NULL, &jerr);
-    int64_t b = now_ns();
+    int64_t b = bench_now_ns();
     if (s != NATS_OK) {
         fprintf(stderr, "js_bench: js_Publish: jerr %d\n", (int)jerr);
-        fail("js_Publish", s);
+        bench_fail("js_Publish", s);
     }
     if (pa->Sequence != *expect_seq) {
         fprintf(stderr, "js_bench: PubAck seq %" PRIu64 ", expected %" PRIu64 "\n",
                 pa->Sequence, *expect_seq);
-        fail("PubAck sequence out of order", NATS_OK);
+        bench_fail("PubAck sequence out of order", NATS_OK);
     }
     (*expect_seq)++;
     jsPubAck_Destroy(pa);
@@ -428,10 +252,10 @@ static const char *raw_read_msg(raw_conn *r)
             }
         }
         if (r->len + 1 >= sizeof r->buf)
-            fail("raw client: reply too long", NATS_OK);
+            bench_fail("raw client: reply too long", NATS_OK);
         ssize_t got = read(r->fd, r->buf + r->len, sizeof r->buf - 1 - r->len);
         if (got <= 0)
-            fail("raw client: connection closed", NATS_OK);
+            bench_fail("raw client: connection closed", NATS_OK);
         r->len += (size_t)got;
     }
 }
@@ -441,7 +265,7 @@ static void raw_write(raw_conn *r, const char *p, size_t n)
     while (n > 0) {
         ssize_t w = write(r->fd, p, n);
         if (w <= 0)
-            fail("raw client: write failed", NATS_OK);
+            bench_fail("raw client: write failed", NATS_OK);
         p += w;
         n -= (size_t)w;
     }
@@ -463,7 +287,7 @@ static void raw_connect(raw_conn *r, const char *url)
     if (r->fd < 0 || inet_pton(AF_INET, strcmp(host, "localhost") ? host : "127.0.0.1",
                                &a.sin_addr) != 1 ||
         connect(r->fd, (struct sockaddr *)&a, sizeof a) != 0)
-        fail("raw client: cannot connect (an IPv4 address is needed)", NATS_OK);
+        bench_fail("raw client: cannot connect (an IPv4 address is needed)", NATS_OK);
     int one = 1;
     setsockopt(r->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     const char *hello = "CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":true}\r\n"
@@ -480,7 +304,7 @@ static void raw_connect(raw_conn *r, const char *url)
         }
         ssize_t got = read(r->fd, r->buf + r->len, sizeof r->buf - 1 - r->len);
         if (got <= 0)
-            fail("raw client: no PONG", NATS_OK);
+            bench_fail("raw client: no PONG", NATS_OK);
         r->len += (size_t)got;
     }
 }
@@ -494,18 +318,18 @@ static int64_t raw_publish_one(raw_conn *r, const char *subj, const char *payloa
     int n = snprintf(frame, sizeof frame, "PUB %s _RAW.%" PRIu64 " %d\r\n", subj, *expect_seq,
                      size);
     if (n < 0 || (size_t)n + (size_t)size + 2 > sizeof frame)
-        fail("raw client: message too large", NATS_OK);
+        bench_fail("raw client: message too large", NATS_OK);
     memcpy(frame + n, payload, (size_t)size);
     memcpy(frame + n + size, "\r\n", 2);
-    int64_t a = now_ns();
+    int64_t a = bench_now_ns();
     raw_write(r, frame, (size_t)n + (size_t)size + 2);
     const char *ack = raw_read_msg(r);
-    int64_t b = now_ns();
+    int64_t b = bench_now_ns();
     char want[48];
     snprintf(want, sizeof want, "\"seq\":%" PRIu64 "}", *expect_seq);
     if (!strstr(ack, want)) {
         fprintf(stderr, "js_bench: PubAck %s, expected seq %" PRIu64 "\n", ack, *expect_seq);
-        fail("PubAck sequence out of order", NATS_OK);
+        bench_fail("PubAck sequence out of order", NATS_OK);
     }
     (*expect_seq)++;
     return b - a;
@@ -517,8 +341,8 @@ static int64_t *alloc_rounds(const js_cfg *cfg, char **payload)
     *payload = calloc(1, (size_t)cfg->size + 8);
     int64_t *lat = malloc((size_t)cfg->msgs * sizeof *lat);
     if (*payload == NULL || lat == NULL)
-        fail("out of memory", NATS_OK);
-    fill_payload(*payload, cfg->size);
+        bench_fail("out of memory", NATS_OK);
+    bench_fill_payload(*payload, cfg->size);
     return lat;
 }
 
@@ -526,9 +350,9 @@ static int64_t *alloc_rounds(const js_cfg *cfg, char **payload)
 static void report_rounds(const char *mode, const char *client, const js_cfg *cfg, int64_t *lat,
                           double secs, double cpu, double sc0, double sc1)
 {
-    qsort(lat, (size_t)cfg->msgs, sizeof *lat, cmp_i64);
-    double p50 = pct_us(lat, cfg->msgs, 50), p99 = pct_us(lat, cfg->msgs, 99);
-    double p999 = pct_us(lat, cfg->msgs, 99.9), pmax = (double)lat[cfg->msgs - 1] / 1000.0;
+    qsort(lat, (size_t)cfg->msgs, sizeof *lat, bench_cmp_i64);
+    double p50 = bench_pct_us(lat, cfg->msgs, 50), p99 = bench_pct_us(lat, cfg->msgs, 99);
+    double p999 = bench_pct_us(lat, cfg->msgs, 99.9), pmax = (double)lat[cfg->msgs - 1] / 1000.0;
     double rate = (double)cfg->msgs / secs;
     fprintf(stderr, "%s: %" PRId64 " round trips of %d B in %.3f s: %.0f ops/s;"
             " latency us: p50 %.1f p99 %.1f p99.9 %.1f max %.1f\n",
@@ -542,13 +366,13 @@ static void report_rounds(const char *mode, const char *client, const js_cfg *cf
 
 static int mode_spub(const js_cfg *cfg)
 {
-    natsConnection *nc = js_connect(cfg, "js_bench spub");
-    jsCtx *js = js_context(cfg, nc);
+    natsConnection *nc = bench_connect(cfg->url, "js_bench spub", 1 << 20, false);
+    jsCtx *js = bench_js_context(nc, cfg->timeout_s, cfg->max_pending);
     stream_create(cfg, js);
     bool raw = strcmp(cfg->client, "raw") == 0;
     raw_conn *rc = raw ? calloc(1, sizeof *rc) : NULL;
     if (raw && !rc)
-        fail("out of memory", NATS_OK);
+        bench_fail("out of memory", NATS_OK);
     if (raw)
         raw_connect(rc, cfg->url);
     char subj[256];
@@ -563,11 +387,11 @@ static int mode_spub(const js_cfg *cfg)
         else
             sync_publish_one(js, subj, payload, cfg->size, &expect_seq);
 
-    double sc0 = server_cpu(cfg->pid), c0 = client_cpu(), t0 = now_s();
+    double sc0 = bench_server_cpu(cfg->pid), c0 = bench_cpu(), t0 = bench_now();
     for (int64_t i = 0; i < cfg->msgs; i++)
         lat[i] = raw ? raw_publish_one(rc, subj, payload, cfg->size, &expect_seq)
                      : sync_publish_one(js, subj, payload, cfg->size, &expect_seq);
-    double secs = now_s() - t0, cpu = client_cpu() - c0, sc1 = server_cpu(cfg->pid);
+    double secs = bench_now() - t0, cpu = bench_cpu() - c0, sc1 = bench_server_cpu(cfg->pid);
 
     report_rounds("spub", cfg->client, cfg, lat, secs, cpu, sc0, sc1);
 
@@ -589,28 +413,28 @@ static int64_t floor_request_one(natsConnection *nc, const char *subj, const cha
                                  int size)
 {
     natsMsg *reply = NULL;
-    int64_t a = now_ns();
+    int64_t a = bench_now_ns();
     natsStatus s = natsConnection_Request(&reply, nc, subj, payload, size, 5000);
-    int64_t b = now_ns();
+    int64_t b = bench_now_ns();
     natsMsg_Destroy(reply);
     if (s != NATS_NO_RESPONDERS)
-        fail("request without responders: expected the 503 status", s);
+        bench_fail("request without responders: expected the 503 status", s);
     return b - a;
 }
 
 static int mode_floor(const js_cfg *cfg)
 {
-    natsConnection *nc = js_connect(cfg, "js_bench floor");
+    natsConnection *nc = bench_connect(cfg->url, "js_bench floor", 1 << 20, false);
     char subj[256];
     snprintf(subj, sizeof subj, "%s.nobody", cfg->prefix);
     char *payload;
     int64_t *lat = alloc_rounds(cfg, &payload);
     for (int64_t i = 0; i < cfg->warmup; i++)
         floor_request_one(nc, subj, payload, cfg->size);
-    double sc0 = server_cpu(cfg->pid), c0 = client_cpu(), t0 = now_s();
+    double sc0 = bench_server_cpu(cfg->pid), c0 = bench_cpu(), t0 = bench_now();
     for (int64_t i = 0; i < cfg->msgs; i++)
         lat[i] = floor_request_one(nc, subj, payload, cfg->size);
-    double secs = now_s() - t0, cpu = client_cpu() - c0, sc1 = server_cpu(cfg->pid);
+    double secs = bench_now() - t0, cpu = bench_cpu() - c0, sc1 = bench_server_cpu(cfg->pid);
     report_rounds("floor", "libnats", cfg, lat, secs, cpu, sc0, sc1);
     natsConnection_Destroy(nc);
     free(lat);
@@ -635,7 +459,7 @@ static void *rss_loop(void *arg)
         int ph = atomic_load(&rs->phase);
         if (ph >= 3)
             break;
-        long kb = status_kb(rs->pid, "VmRSS");
+        long kb = bench_status_kb(rs->pid, "VmRSS");
         if (kb >= 0) {
             atomic_store(&rs->last, kb);
             if (kb > atomic_load(&rs->peak[ph]))
@@ -653,7 +477,7 @@ static natsSubscription *pull_consumer(const js_cfg *cfg, jsCtx *js, jsAckPolicy
     jsConsumerConfig cc;
     jsConsumerInfo *ci = NULL;
     jsErrCode jerr = 0;
-    CHECK(jsConsumerConfig_Init(&cc), "consumer config");
+    BENCH_CHECK(jsConsumerConfig_Init(&cc), "consumer config");
     cc.Durable = "BENCH";
     cc.AckPolicy = ap;
     cc.DeliverPolicy = js_DeliverAll;
@@ -664,13 +488,13 @@ static natsSubscription *pull_consumer(const js_cfg *cfg, jsCtx *js, jsAckPolicy
     natsStatus s = js_AddConsumer(&ci, js, cfg->stream, &cc, NULL, &jerr);
     if (s != NATS_OK) {
         fprintf(stderr, "js_bench: add consumer: jerr %d\n", (int)jerr);
-        fail("add consumer", s);
+        bench_fail("add consumer", s);
     }
     jsConsumerInfo_Destroy(ci);
 
     jsSubOptions so;
     natsSubscription *sub = NULL;
-    CHECK(jsSubOptions_Init(&so), "sub options");
+    BENCH_CHECK(jsSubOptions_Init(&so), "sub options");
     so.Stream = cfg->stream;
     so.Consumer = "BENCH";
     char subj[256];
@@ -678,7 +502,7 @@ static natsSubscription *pull_consumer(const js_cfg *cfg, jsCtx *js, jsAckPolicy
     s = js_PullSubscribe(&sub, js, subj, "BENCH", NULL, &so, &jerr);
     if (s != NATS_OK) {
         fprintf(stderr, "js_bench: pull subscribe: jerr %d\n", (int)jerr);
-        fail("pull subscribe", s);
+        bench_fail("pull subscribe", s);
     }
     return sub;
 }
@@ -695,7 +519,7 @@ static read_stats pull_read(const js_cfg *cfg, natsSubscription *sub, jsAckPolic
                             double sleep_s)
 {
     read_stats rs = {0};
-    double t0 = 0, last_progress = now_s();
+    double t0 = 0, last_progress = bench_now();
     while (rs.got < cfg->msgs) {
         natsMsgList list = {0};
         jsErrCode jerr = 0;
@@ -703,43 +527,43 @@ static read_stats pull_read(const js_cfg *cfg, natsSubscription *sub, jsAckPolic
         if (want > cfg->msgs - rs.got)
             want = (int)(cfg->msgs - rs.got);
         if (rs.fetches == 0)
-            t0 = now_s();
+            t0 = bench_now();
         natsStatus s = natsSubscription_Fetch(&list, sub, want, 5000, &jerr);
         rs.fetches++;
         if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0)) {
             rs.empty_fetches++;
-            if (now_s() - last_progress > cfg->timeout_s)
-                fail("fetch: no messages (stalled)", s);
+            if (bench_now() - last_progress > cfg->timeout_s)
+                bench_fail("fetch: no messages (stalled)", s);
             natsMsgList_Destroy(&list);
             continue;
         }
         if (s != NATS_OK) {
             fprintf(stderr, "js_bench: fetch: jerr %d\n", (int)jerr);
-            fail("fetch", s);
+            bench_fail("fetch", s);
         }
-        last_progress = now_s();
+        last_progress = bench_now();
         for (int i = 0; i < list.Count; i++) {
             natsMsg *m = list.Msgs[i];
             if (natsMsg_GetDataLength(m) != cfg->size)
-                fail("message of the wrong size", NATS_OK);
+                bench_fail("message of the wrong size", NATS_OK);
             if (cfg->size >= 8) {
                 uint64_t seq;
                 memcpy(&seq, natsMsg_GetData(m), sizeof seq);
                 if ((int64_t)seq != rs.got) {
                     fprintf(stderr, "js_bench: got message %" PRIu64 ", expected %" PRId64 "\n",
                             seq, rs.got);
-                    fail("messages out of order or duplicated", NATS_OK);
+                    bench_fail("messages out of order or duplicated", NATS_OK);
                 }
             }
             rs.got++;
             if (ap == js_AckExplicit || (ap == js_AckAll && i == list.Count - 1))
-                CHECK(natsMsg_Ack(m, NULL), "ack");
+                BENCH_CHECK(natsMsg_Ack(m, NULL), "ack");
         }
         if (rs.got == cfg->msgs)
-            rs.secs = now_s() - t0;
+            rs.secs = bench_now() - t0;
         natsMsgList_Destroy(&list);
-        if (atomic_load(&g_conn_lost))
-            fail("connection lost", NATS_OK);
+        if (atomic_load(&bench_conn_lost))
+            bench_fail("connection lost", NATS_OK);
         if (sleep_s > 0 && rs.got < cfg->msgs)
             usleep((useconds_t)(sleep_s * 1e6));
     }
@@ -749,20 +573,20 @@ static read_stats pull_read(const js_cfg *cfg, natsSubscription *sub, jsAckPolic
 /* Waits (unmeasured) until the server has processed every ack. */
 static void wait_acked(const js_cfg *cfg, natsConnection *nc, jsCtx *js)
 {
-    CHECK(natsConnection_FlushTimeout(nc, 5000), "flush acks");
-    double t0 = now_s();
+    BENCH_CHECK(natsConnection_FlushTimeout(nc, 5000), "flush acks");
+    double t0 = bench_now();
     for (;;) {
         jsConsumerInfo *ci = NULL;
-        CHECK(js_GetConsumerInfo(&ci, js, cfg->stream, "BENCH", NULL, NULL), "consumer info");
+        BENCH_CHECK(js_GetConsumerInfo(&ci, js, cfg->stream, "BENCH", NULL, NULL), "consumer info");
         uint64_t floor = ci->AckFloor.Stream;
         int64_t pending = ci->NumAckPending;
         jsConsumerInfo_Destroy(ci);
         if (floor == (uint64_t)cfg->msgs && pending == 0)
             return;
-        if (now_s() - t0 > cfg->timeout_s) {
+        if (bench_now() - t0 > cfg->timeout_s) {
             fprintf(stderr, "js_bench: ack floor %" PRIu64 ", ack pending %" PRId64 "\n", floor,
                     pending);
-            fail("acks not all processed", NATS_OK);
+            bench_fail("acks not all processed", NATS_OK);
         }
         usleep(20 * 1000);
     }
@@ -783,27 +607,27 @@ static jsAckPolicy parse_ack(const char *a)
 static int mode_pull(const js_cfg *cfg)
 {
     jsAckPolicy ap = parse_ack(cfg->ack);
-    natsConnection *nc = js_connect(cfg, "js_bench pull");
-    jsCtx *js = js_context(cfg, nc);
+    natsConnection *nc = bench_connect(cfg->url, "js_bench pull", 1 << 20, false);
+    jsCtx *js = bench_js_context(nc, cfg->timeout_s, cfg->max_pending);
     stream_create(cfg, js);
     char subj[256];
     snprintf(subj, sizeof subj, "%s.data", cfg->prefix);
     char *payload = calloc(1, (size_t)cfg->size + 8);
     if (payload == NULL)
-        fail("out of memory", NATS_OK);
-    fill_payload(payload, cfg->size);
+        bench_fail("out of memory", NATS_OK);
+    bench_fill_payload(payload, cfg->size);
 
-    double f0 = now_s();
+    double f0 = bench_now();
     publish_async(cfg, js, subj, payload, cfg->msgs);
-    double fill_secs = now_s() - f0;
+    double fill_secs = bench_now() - f0;
     if (stream_msgs(cfg, js) != (uint64_t)cfg->msgs)
-        fail("stream message count differs after the fill", NATS_OK);
+        bench_fail("stream message count differs after the fill", NATS_OK);
     fprintf(stderr, "pull: filled %" PRId64 " msgs in %.3f s\n", cfg->msgs, fill_secs);
 
     natsSubscription *sub = pull_consumer(cfg, js, ap);
-    double sc0 = server_cpu(cfg->pid), c0 = client_cpu();
+    double sc0 = bench_server_cpu(cfg->pid), c0 = bench_cpu();
     read_stats rs = pull_read(cfg, sub, ap, 0);
-    double cpu = client_cpu() - c0, sc1 = server_cpu(cfg->pid);
+    double cpu = bench_cpu() - c0, sc1 = bench_server_cpu(cfg->pid);
     if (ap != js_AckNone)
         wait_acked(cfg, nc, js);
 
@@ -835,28 +659,28 @@ static int mode_slow(const js_cfg *cfg)
     if (cfg->pid > 0) {
         atomic_store(&rs.phase, 0);
         if (pthread_create(&rs.thread, NULL, rss_loop, &rs) != 0)
-            fail("pthread_create", NATS_OK);
+            bench_fail("pthread_create", NATS_OK);
     }
-    long rss_start = cfg->pid > 0 ? status_kb(cfg->pid, "VmRSS") : -1;
+    long rss_start = cfg->pid > 0 ? bench_status_kb(cfg->pid, "VmRSS") : -1;
 
-    natsConnection *nc = js_connect(cfg, "js_bench slow");
-    jsCtx *js = js_context(cfg, nc);
+    natsConnection *nc = bench_connect(cfg->url, "js_bench slow", 1 << 20, false);
+    jsCtx *js = bench_js_context(nc, cfg->timeout_s, cfg->max_pending);
     stream_create(cfg, js);
     char subj[256];
     snprintf(subj, sizeof subj, "%s.data", cfg->prefix);
     char *payload = calloc(1, (size_t)cfg->size + 8);
     if (payload == NULL)
-        fail("out of memory", NATS_OK);
-    fill_payload(payload, cfg->size);
+        bench_fail("out of memory", NATS_OK);
+    bench_fill_payload(payload, cfg->size);
 
     atomic_store(&rs.phase, 1);
-    double f0 = now_s();
+    double f0 = bench_now();
     publish_async(cfg, js, subj, payload, cfg->msgs);
-    double fill_secs = now_s() - f0;
+    double fill_secs = bench_now() - f0;
     if (stream_msgs(cfg, js) != (uint64_t)cfg->msgs)
-        fail("stream message count differs after the fill", NATS_OK);
+        bench_fail("stream message count differs after the fill", NATS_OK);
     double fill_mb = (double)cfg->msgs * cfg->size / 1e6;
-    long rss_filled = cfg->pid > 0 ? status_kb(cfg->pid, "VmRSS") : -1;
+    long rss_filled = cfg->pid > 0 ? bench_status_kb(cfg->pid, "VmRSS") : -1;
     fprintf(stderr, "slow: filled %" PRId64 " msgs of %d B (%.0f MB) in %.2f s (%.1f MB/s);"
             " server RSS %ld kB\n",
             cfg->msgs, cfg->size, fill_mb, fill_secs, fill_mb / fill_secs, rss_filled);
@@ -867,8 +691,8 @@ static int mode_slow(const js_cfg *cfg)
     double sleep_s = batches > 1 ? cfg->slow_secs / batches : 0;
     read_stats r = pull_read(cfg, sub, js_AckExplicit, sleep_s);
     wait_acked(cfg, nc, js);
-    long rss_end = cfg->pid > 0 ? status_kb(cfg->pid, "VmRSS") : -1;
-    long hwm = cfg->pid > 0 ? status_kb(cfg->pid, "VmHWM") : -1;
+    long rss_end = cfg->pid > 0 ? bench_status_kb(cfg->pid, "VmRSS") : -1;
+    long hwm = cfg->pid > 0 ? bench_status_kb(cfg->pid, "VmHWM") : -1;
     atomic_store(&rs.phase, 3);
     if (cfg->pid > 0)
         pthread_join(rs.thread, NULL);
@@ -923,20 +747,9 @@ static void usage(FILE *f)
             "  --keep 1           do not delete the stream at the end\n");
 }
 
-static int64_t parse_i64(const char *flag, const char *v, int64_t min)
-{
-    char *end = NULL;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (errno != 0 || end == v || *end != '\0' || x < min) {
-        fprintf(stderr, "js_bench: bad value for %s: %s\n", flag, v);
-        exit(2);
-    }
-    return (int64_t)x;
-}
-
 int main(int argc, char **argv)
 {
+    bench_prog = "js_bench";
     js_cfg cfg = {
         .url = "nats://127.0.0.1:4222", .stream = "BENCH", .prefix = "bench", .msgs = -1,
         .size = -1, .max_pending = -1, .batch = -1, .ack = "explicit", .warmup = 1000, .client = "libnats",
@@ -962,27 +775,27 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--prefix") == 0)
             cfg.prefix = v;
         else if (strcmp(a, "--msgs") == 0)
-            cfg.msgs = parse_i64(a, v, 1);
+            cfg.msgs = bench_parse_i64(a, v, 1);
         else if (strcmp(a, "--size") == 0)
-            cfg.size = (int)parse_i64(a, v, 0);
+            cfg.size = (int)bench_parse_i64(a, v, 0);
         else if (strcmp(a, "--max-pending") == 0)
-            cfg.max_pending = parse_i64(a, v, 1);
+            cfg.max_pending = bench_parse_i64(a, v, 1);
         else if (strcmp(a, "--batch") == 0)
-            cfg.batch = (int)parse_i64(a, v, 1);
+            cfg.batch = (int)bench_parse_i64(a, v, 1);
         else if (strcmp(a, "--client") == 0)
             cfg.client = v;
         else if (strcmp(a, "--ack") == 0)
             cfg.ack = v;
         else if (strcmp(a, "--warmup") == 0)
-            cfg.warmup = parse_i64(a, v, 0);
+            cfg.warmup = bench_parse_i64(a, v, 0);
         else if (strcmp(a, "--slow-secs") == 0)
             cfg.slow_secs = strtod(v, NULL);
         else if (strcmp(a, "--pid") == 0)
-            cfg.pid = (int)parse_i64(a, v, 0);
+            cfg.pid = (int)bench_parse_i64(a, v, 0);
         else if (strcmp(a, "--timeout") == 0)
-            cfg.timeout_s = (int)parse_i64(a, v, 1);
+            cfg.timeout_s = (int)bench_parse_i64(a, v, 1);
         else if (strcmp(a, "--keep") == 0)
-            cfg.keep = parse_i64(a, v, 0) != 0;
+            cfg.keep = bench_parse_i64(a, v, 0) != 0;
         else {
             fprintf(stderr, "js_bench: unknown flag %s\n", a);
             usage(stderr);
@@ -993,7 +806,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    g_mode = cfg.mode;
+    bench_mode = cfg.mode;
     if (strcmp(cfg.client, "libnats") != 0 && strcmp(cfg.client, "raw") != 0) {
         fprintf(stderr, "js_bench: --client must be libnats or raw\n");
         return 2;

@@ -56,6 +56,8 @@
 
 #include <nats/nats.h>
 
+#include "bench/bench_nats.h"
+
 typedef struct kv_cfg {
     const char *url;
     const char *mode;
@@ -72,153 +74,19 @@ typedef struct kv_cfg {
     bool        keep;
 } kv_cfg;
 
-static const char *g_mode = "?";
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static double client_cpu(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-/* CPU seconds (user + system, all threads) of process pid, -1 if unknown. */
-static double server_cpu(int pid)
-{
-    if (pid <= 0)
-        return -1;
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')'); /* the command name may contain spaces */
-    if (p == NULL)
-        return -1;
-    p += 2;
-    /* fields from 3 (state) on; utime is field 14, stime 15 */
-    unsigned long long ut = 0, st = 0;
-    int field = 3;
-    for (char *tok = strtok(p, " "); tok != NULL; tok = strtok(NULL, " "), field++) {
-        if (field == 14)
-            ut = strtoull(tok, NULL, 10);
-        else if (field == 15) {
-            st = strtoull(tok, NULL, 10);
-            break;
-        }
-    }
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static void fail(const char *reason, natsStatus s)
-{
-    if (s != NATS_OK) {
-        fprintf(stderr, "kv_bench: %s: %s\n", reason, natsStatus_GetText(s));
-        nats_PrintLastErrorStack(stderr);
-    } else {
-        fprintf(stderr, "kv_bench: %s\n", reason);
-    }
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s%s%s", reason, s != NATS_OK ? ":" : "",
-             s != NATS_OK ? natsStatus_GetText(s) : "");
-    for (char *p = buf; *p; p++)
-        if (*p == ' ')
-            *p = '_';
-    printf("ERROR mode=%s reason=%s\n", g_mode, buf);
-    fflush(stdout);
-    exit(1);
-}
-
-#define CHECK(call, what)                     \
-    do {                                      \
-        natsStatus s_ = (call);               \
-        if (s_ != NATS_OK)                    \
-            fail((what), s_);                 \
-    } while (0)
-
-static atomic_int g_conn_lost;
-
-static void on_disconnected(natsConnection *nc, void *closure)
-{
-    atomic_store(&g_conn_lost, 1);
-}
-
-static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
-                           void *closure)
-{
-    fprintf(stderr, "kv_bench: async error: %s\n", natsStatus_GetText(err));
-}
-
-static natsConnection *kv_connect(const kv_cfg *cfg, const char *name)
-{
-    natsOptions *o = NULL;
-    natsConnection *nc = NULL;
-    CHECK(natsOptions_Create(&o), "options");
-    CHECK(natsOptions_SetURL(o, cfg->url), "options url");
-    CHECK(natsOptions_SetName(o, name), "options name");
-    CHECK(natsOptions_SetAllowReconnect(o, false), "options reconnect");
-    CHECK(natsOptions_SetIOBufSize(o, 1 << 20), "options iobuf");
-    CHECK(natsOptions_SetTimeout(o, 5000), "options timeout");
-    CHECK(natsOptions_SetMaxPendingMsgs(o, 10 * 1000 * 1000), "options max pending");
-    CHECK(natsOptions_SetDisconnectedCB(o, on_disconnected, NULL), "options disconnected cb");
-    CHECK(natsOptions_SetErrorHandler(o, on_async_error, NULL), "options error handler");
-    CHECK(natsConnection_Connect(&nc, o), "connect");
-    natsOptions_Destroy(o);
-    return nc;
-}
-
-static atomic_llong g_pub_errors;
-
-static void on_pub_err(jsCtx *js, jsPubAckErr *pae, void *closure)
-{
-    if (atomic_fetch_add(&g_pub_errors, 1) < 5)
-        fprintf(stderr, "kv_bench: PubAck error: %s (%d) %s\n", natsStatus_GetText(pae->Err),
-                (int)pae->ErrCode, pae->ErrText ? pae->ErrText : "");
-}
-
-static jsCtx *js_context(const kv_cfg *cfg, natsConnection *nc)
-{
-    jsOptions jo;
-    jsCtx *js = NULL;
-    CHECK(jsOptions_Init(&jo), "js options");
-    jo.Wait = (int64_t)cfg->timeout_s * 1000;
-    jo.PublishAsync.MaxPending = cfg->max_pending;
-    jo.PublishAsync.ErrHandler = on_pub_err;
-    jo.PublishAsync.StallWait = (int64_t)cfg->timeout_s * 1000;
-    CHECK(natsConnection_JetStream(&js, nc, &jo), "jetstream context");
-    return js;
-}
-
 /* ---- bucket, keys, values ------------------------------------------------- */
 
 static kvStore *bucket_create(const kv_cfg *cfg, jsCtx *js)
 {
     kvConfig kc;
     kvStore *kv = NULL;
-    CHECK(kvConfig_Init(&kc), "kv config");
+    BENCH_CHECK(kvConfig_Init(&kc), "kv config");
     kc.Bucket = cfg->bucket;
     kc.History = (uint8_t)cfg->history;
     kc.StorageType = js_FileStorage;
     /* Remove a leftover of an earlier run (ignore "not found"). */
     js_DeleteKeyValue(js, cfg->bucket);
-    CHECK(js_CreateKeyValue(&kv, js, &kc), "js_CreateKeyValue");
+    BENCH_CHECK(js_CreateKeyValue(&kv, js, &kc), "js_CreateKeyValue");
     return kv;
 }
 
@@ -234,7 +102,7 @@ static void bucket_delete(const kv_cfg *cfg, jsCtx *js)
 static uint64_t bucket_values(kvStore *kv)
 {
     kvStatus *st = NULL;
-    CHECK(kvStore_Status(&st, kv), "kvStore_Status");
+    BENCH_CHECK(kvStore_Status(&st, kv), "kvStore_Status");
     uint64_t n = kvStatus_Values(st);
     kvStatus_Destroy(st);
     return n;
@@ -264,7 +132,7 @@ static char *new_payload(const kv_cfg *cfg)
 {
     char *buf = calloc(1, (size_t)cfg->size + 8);
     if (buf == NULL)
-        fail("out of memory", NATS_OK);
+        bench_fail("out of memory", NATS_OK);
     for (int i = 0; i < cfg->size; i++)
         buf[i] = (char)('a' + i % 26);
     return buf;
@@ -284,26 +152,26 @@ static void entry_check(const kv_cfg *cfg, kvEntry *e, int64_t key_idx, uint64_t
                         int64_t put_idx, const char *what)
 {
     if (kvEntry_Operation(e) != kvOp_Put)
-        fail("entry is not a put", NATS_OK);
+        bench_fail("entry is not a put", NATS_OK);
     if (key_index(kvEntry_Key(e)) != key_idx) {
         fprintf(stderr, "kv_bench: %s: key %s, expected " KEY_FMT "\n", what, kvEntry_Key(e),
                 key_idx);
-        fail("wrong key", NATS_OK);
+        bench_fail("wrong key", NATS_OK);
     }
     if (kvEntry_Revision(e) != rev) {
         fprintf(stderr, "kv_bench: %s: key %s revision %" PRIu64 ", expected %" PRIu64 "\n",
                 what, kvEntry_Key(e), kvEntry_Revision(e), rev);
-        fail("wrong revision", NATS_OK);
+        bench_fail("wrong revision", NATS_OK);
     }
     if (kvEntry_ValueLen(e) != cfg->size)
-        fail("value of the wrong size", NATS_OK);
+        bench_fail("value of the wrong size", NATS_OK);
     if (cfg->size >= 8) {
         uint64_t v;
         memcpy(&v, kvEntry_Value(e), sizeof v);
         if ((int64_t)v != put_idx) {
             fprintf(stderr, "kv_bench: %s: key %s holds put %" PRIu64 ", expected %" PRId64 "\n",
                     what, kvEntry_Key(e), v, put_idx);
-            fail("wrong value", NATS_OK);
+            bench_fail("wrong value", NATS_OK);
         }
     }
 }
@@ -320,52 +188,36 @@ static void fill_async(const kv_cfg *cfg, jsCtx *js, char *payload, int64_t n)
         payload_set(cfg, payload, i);
         natsStatus s = js_PublishAsync(js, subj, payload, cfg->size, NULL);
         if (s != NATS_OK)
-            fail("js_PublishAsync", s);
-        if (atomic_load(&g_conn_lost))
-            fail("connection lost", NATS_OK);
+            bench_fail("js_PublishAsync", s);
+        if (atomic_load(&bench_conn_lost))
+            bench_fail("connection lost", NATS_OK);
     }
     jsPubOptions po;
-    CHECK(jsPubOptions_Init(&po), "pub options");
+    BENCH_CHECK(jsPubOptions_Init(&po), "pub options");
     po.MaxWait = (int64_t)cfg->timeout_s * 1000 * 6;
-    CHECK(js_PublishAsyncComplete(js, &po), "js_PublishAsyncComplete");
-    if (atomic_load(&g_pub_errors) > 0)
-        fail("PubAck errors", NATS_OK);
+    BENCH_CHECK(js_PublishAsyncComplete(js, &po), "js_PublishAsyncComplete");
+    if (atomic_load(&bench_pub_errors) > 0)
+        bench_fail("PubAck errors", NATS_OK);
 }
 
 /* Fills keys 0 .. n-1 (unmeasured) and checks the bucket holds them. */
 static void fill_bucket(const kv_cfg *cfg, jsCtx *js, kvStore *kv, int64_t n)
 {
     char *payload = new_payload(cfg);
-    double f0 = now_s();
+    double f0 = bench_now();
     fill_async(cfg, js, payload, n);
-    double secs = now_s() - f0;
+    double secs = bench_now() - f0;
     uint64_t have = bucket_values(kv);
     if (have != (uint64_t)n) {
         fprintf(stderr, "kv_bench: bucket holds %" PRIu64 " values, expected %" PRId64 "\n",
                 have, n);
-        fail("value count differs after the fill", NATS_OK);
+        bench_fail("value count differs after the fill", NATS_OK);
     }
-    fprintf(stderr, "%s: filled %" PRId64 " keys in %.3f s\n", g_mode, n, secs);
+    fprintf(stderr, "%s: filled %" PRId64 " keys in %.3f s\n", bench_mode, n, secs);
     free(payload);
 }
 
 /* ---- latencies ------------------------------------------------------------ */
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static double pct_us(const int64_t *sorted, int64_t n, double p)
-{
-    int64_t rank = (int64_t)(p / 100.0 * (double)n + 0.999999);
-    if (rank < 1)
-        rank = 1;
-    if (rank > n)
-        rank = n;
-    return (double)sorted[rank - 1] / 1000.0;
-}
 
 typedef struct measure {
     double sc0, c0, t0;          /* server CPU, client CPU, wall clock at the start */
@@ -375,19 +227,19 @@ typedef struct measure {
 static measure measure_start(const kv_cfg *cfg)
 {
     measure m = {0};
-    m.sc0 = server_cpu(cfg->pid);
-    m.c0 = client_cpu();
-    m.t0 = now_s();
+    m.sc0 = bench_server_cpu(cfg->pid);
+    m.c0 = bench_cpu();
+    m.t0 = bench_now();
     return m;
 }
 
 /* Stops the clock; t_end <= 0 means now. */
 static void measure_stop(const kv_cfg *cfg, measure *m, double t_end)
 {
-    double t = now_s();
+    double t = bench_now();
     m->secs = (t_end > 0 ? t_end : t) - m->t0;
-    m->cpu = client_cpu() - m->c0;
-    double sc1 = server_cpu(cfg->pid);
+    m->cpu = bench_cpu() - m->c0;
+    double sc1 = bench_server_cpu(cfg->pid);
     m->srv_cpu = m->sc0 >= 0 && sc1 >= 0 ? sc1 - m->sc0 : -1.0;
 }
 
@@ -403,13 +255,13 @@ static void print_cpu(const measure *m, int64_t ops)
 static void print_ops_latency(const kv_cfg *cfg, const measure *m, int64_t *lat, int64_t n,
                               const char *what)
 {
-    qsort(lat, (size_t)n, sizeof *lat, cmp_i64);
-    double p50 = pct_us(lat, n, 50), p99 = pct_us(lat, n, 99);
-    double p999 = pct_us(lat, n, 99.9), pmax = (double)lat[n - 1] / 1000.0;
+    qsort(lat, (size_t)n, sizeof *lat, bench_cmp_i64);
+    double p50 = bench_pct_us(lat, n, 50), p99 = bench_pct_us(lat, n, 99);
+    double p999 = bench_pct_us(lat, n, 99.9), pmax = (double)lat[n - 1] / 1000.0;
     double rate = (double)n / m->secs;
     fprintf(stderr, "%s: %" PRId64 " %s of %d B in %.3f s: %.0f ops/s;"
             " latency us: p50 %.1f p99 %.1f p99.9 %.1f max %.1f\n",
-            g_mode, n, what, cfg->size, m->secs, rate, p50, p99, p999, pmax);
+            bench_mode, n, what, cfg->size, m->secs, rate, p50, p99, p999, pmax);
     printf(" secs=%.4f ops_per_s=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f",
            m->secs, rate, p50, p99, p999, pmax);
 }
@@ -418,13 +270,13 @@ static void print_ops_latency(const kv_cfg *cfg, const measure *m, int64_t *lat,
 
 static int mode_put(const kv_cfg *cfg)
 {
-    natsConnection *nc = kv_connect(cfg, "kv_bench put");
-    jsCtx *js = js_context(cfg, nc);
+    natsConnection *nc = bench_connect(cfg->url, "kv_bench put", 1 << 20, false);
+    jsCtx *js = bench_js_context(nc, cfg->timeout_s, cfg->max_pending);
     kvStore *kv = bucket_create(cfg, js);
     char *payload = new_payload(cfg);
     int64_t *lat = malloc((size_t)cfg->msgs * sizeof *lat);
     if (lat == NULL)
-        fail("out of memory", NATS_OK);
+        bench_fail("out of memory", NATS_OK);
     char key[32];
 
     measure m = measure_start(cfg);
@@ -432,14 +284,14 @@ static int mode_put(const kv_cfg *cfg)
         uint64_t rev = 0;
         key_name(key, sizeof key, i % cfg->keys);
         payload_set(cfg, payload, i);
-        int64_t a = now_ns();
+        int64_t a = bench_now_ns();
         natsStatus s = kvStore_Put(&rev, kv, key, payload, cfg->size);
-        lat[i] = now_ns() - a;
+        lat[i] = bench_now_ns() - a;
         if (s != NATS_OK)
-            fail("kvStore_Put", s);
+            bench_fail("kvStore_Put", s);
         if (rev != (uint64_t)i + 1) {
             fprintf(stderr, "kv_bench: put %" PRId64 ": revision %" PRIu64 "\n", i, rev);
-            fail("revision out of order", NATS_OK);
+            bench_fail("revision out of order", NATS_OK);
         }
     }
     measure_stop(cfg, &m, 0);
@@ -455,13 +307,13 @@ static int mode_put(const kv_cfg *cfg)
     if (have != expect) {
         fprintf(stderr, "kv_bench: bucket holds %" PRIu64 " values, expected %" PRIu64 "\n",
                 have, expect);
-        fail("value count differs", NATS_OK);
+        bench_fail("value count differs", NATS_OK);
     }
     /* The last put of the last key must be what a get sees. */
     kvEntry *e = NULL;
     int64_t last = cfg->msgs - 1;
     key_name(key, sizeof key, last % cfg->keys);
-    CHECK(kvStore_Get(&e, kv, key), "kvStore_Get after the puts");
+    BENCH_CHECK(kvStore_Get(&e, kv, key), "kvStore_Get after the puts");
     entry_check(cfg, e, last % cfg->keys, (uint64_t)cfg->msgs, last, "get after the puts");
     kvEntry_Destroy(e);
 
@@ -491,13 +343,13 @@ static uint64_t splitmix64(uint64_t *x)
 
 static int mode_get(const kv_cfg *cfg)
 {
-    natsConnection *nc = kv_connect(cfg, "kv_bench get");
-    jsCtx *js = js_context(cfg, nc);
+    natsConnection *nc = bench_connect(cfg->url, "kv_bench get", 1 << 20, false);
+    jsCtx *js = bench_js_context(nc, cfg->timeout_s, cfg->max_pending);
     kvStore *kv = bucket_create(cfg, js);
     fill_bucket(cfg, js, kv, cfg->keys);
     int64_t *lat = malloc((size_t)cfg->msgs * sizeof *lat);
     if (lat == NULL)
-        fail("out of memory", NATS_OK);
+        bench_fail("out of memory", NATS_OK);
     char key[32];
     uint64_t rng = cfg->seed;
 
@@ -506,12 +358,12 @@ static int mode_get(const kv_cfg *cfg)
         int64_t k = (int64_t)(splitmix64(&rng) % (uint64_t)cfg->keys);
         kvEntry *e = NULL;
         key_name(key, sizeof key, k);
-        int64_t a = now_ns();
+        int64_t a = bench_now_ns();
         natsStatus s = kvStore_Get(&e, kv, key);
-        lat[i] = now_ns() - a;
+        lat[i] = bench_now_ns() - a;
         if (s != NATS_OK) {
             fprintf(stderr, "kv_bench: get %s\n", key);
-            fail("kvStore_Get", s);
+            bench_fail("kvStore_Get", s);
         }
         entry_check(cfg, e, k, (uint64_t)k + 1, k, "get");
         kvEntry_Destroy(e);
@@ -545,28 +397,28 @@ static void *watch_loop(void *arg)
 {
     watch_state *ws = arg;
     const kv_cfg *cfg = ws->cfg;
-    double last_progress = now_s();
+    double last_progress = bench_now();
     while (ws->got < cfg->msgs) {
         kvEntry *e = NULL;
         natsStatus s = kvWatcher_Next(&e, ws->w, 1000);
         if (s == NATS_TIMEOUT) {
-            if (now_s() - last_progress > cfg->timeout_s) {
+            if (bench_now() - last_progress > cfg->timeout_s) {
                 fprintf(stderr, "kv_bench: watcher got %" PRId64 " of %" PRId64 " updates\n",
                         ws->got, cfg->msgs);
-                fail("watch: no updates (stalled)", s);
+                bench_fail("watch: no updates (stalled)", s);
             }
             continue;
         }
         if (s != NATS_OK)
-            fail("kvWatcher_Next", s);
+            bench_fail("kvWatcher_Next", s);
         if (e == NULL)
-            fail("watch: a second NULL marker", NATS_OK);
+            bench_fail("watch: a second NULL marker", NATS_OK);
         entry_check(cfg, e, ws->got, (uint64_t)ws->got + 1, ws->got, "watch");
         kvEntry_Destroy(e);
         ws->got++;
-        last_progress = now_s();
+        last_progress = bench_now();
     }
-    ws->t_last = now_s();
+    ws->t_last = bench_now();
     return NULL;
 }
 
@@ -577,23 +429,23 @@ static int mode_watch(const kv_cfg *cfg)
         fprintf(stderr, "kv_bench: --put must be async or sync\n");
         exit(2);
     }
-    natsConnection *wnc = kv_connect(cfg, "kv_bench watcher");
-    jsCtx *wjs = js_context(cfg, wnc);
+    natsConnection *wnc = bench_connect(cfg->url, "kv_bench watcher", 1 << 20, false);
+    jsCtx *wjs = bench_js_context(wnc, cfg->timeout_s, cfg->max_pending);
     kvStore *wkv = bucket_create(cfg, wjs);
-    natsConnection *pnc = kv_connect(cfg, "kv_bench putter");
-    jsCtx *pjs = js_context(cfg, pnc);
+    natsConnection *pnc = bench_connect(cfg->url, "kv_bench putter", 1 << 20, false);
+    jsCtx *pjs = bench_js_context(pnc, cfg->timeout_s, cfg->max_pending);
     kvStore *pkv = NULL;
-    CHECK(js_KeyValue(&pkv, pjs, cfg->bucket), "js_KeyValue");
+    BENCH_CHECK(js_KeyValue(&pkv, pjs, cfg->bucket), "js_KeyValue");
 
     static watch_state ws;
     ws.cfg = cfg;
-    CHECK(kvStore_WatchAll(&ws.w, wkv, NULL), "kvStore_WatchAll");
+    BENCH_CHECK(kvStore_WatchAll(&ws.w, wkv, NULL), "kvStore_WatchAll");
     kvEntry *e = NULL;
-    CHECK(kvWatcher_Next(&e, ws.w, 5000), "kvWatcher_Next (initial marker)");
+    BENCH_CHECK(kvWatcher_Next(&e, ws.w, 5000), "kvWatcher_Next (initial marker)");
     if (e != NULL)
-        fail("watch: the empty bucket sent an entry before the initial marker", NATS_OK);
+        bench_fail("watch: the empty bucket sent an entry before the initial marker", NATS_OK);
     if (pthread_create(&ws.thread, NULL, watch_loop, &ws) != 0)
-        fail("pthread_create", NATS_OK);
+        bench_fail("pthread_create", NATS_OK);
 
     char *payload = new_payload(cfg);
     char key[32];
@@ -603,14 +455,14 @@ static int mode_watch(const kv_cfg *cfg)
             uint64_t rev = 0;
             key_name(key, sizeof key, i);
             payload_set(cfg, payload, i);
-            CHECK(kvStore_Put(&rev, pkv, key, payload, cfg->size), "kvStore_Put");
+            BENCH_CHECK(kvStore_Put(&rev, pkv, key, payload, cfg->size), "kvStore_Put");
             if (rev != (uint64_t)i + 1)
-                fail("revision out of order", NATS_OK);
+                bench_fail("revision out of order", NATS_OK);
         }
     } else {
         fill_async(cfg, pjs, payload, cfg->msgs);
     }
-    double put_secs = now_s() - m.t0;
+    double put_secs = bench_now() - m.t0;
     pthread_join(ws.thread, NULL);
     measure_stop(cfg, &m, ws.t_last);
 
@@ -640,29 +492,29 @@ static int mode_watch(const kv_cfg *cfg)
 
 static int mode_keys(const kv_cfg *cfg)
 {
-    natsConnection *nc = kv_connect(cfg, "kv_bench keys");
-    jsCtx *js = js_context(cfg, nc);
+    natsConnection *nc = bench_connect(cfg->url, "kv_bench keys", 1 << 20, false);
+    jsCtx *js = bench_js_context(nc, cfg->timeout_s, cfg->max_pending);
     kvStore *kv = bucket_create(cfg, js);
     fill_bucket(cfg, js, kv, cfg->msgs);
 
     kvKeysList list = {0};
     measure m = measure_start(cfg);
-    CHECK(kvStore_Keys(&list, kv, NULL), "kvStore_Keys");
+    BENCH_CHECK(kvStore_Keys(&list, kv, NULL), "kvStore_Keys");
     measure_stop(cfg, &m, 0);
 
     if (list.Count != cfg->msgs) {
         fprintf(stderr, "kv_bench: kvStore_Keys returned %d keys, expected %" PRId64 "\n",
                 list.Count, cfg->msgs);
-        fail("wrong number of keys", NATS_OK);
+        bench_fail("wrong number of keys", NATS_OK);
     }
     unsigned char *seen = calloc((size_t)cfg->msgs, 1);
     if (seen == NULL)
-        fail("out of memory", NATS_OK);
+        bench_fail("out of memory", NATS_OK);
     for (int i = 0; i < list.Count; i++) {
         int64_t k = key_index(list.Keys[i]);
         if (k < 0 || k >= cfg->msgs || seen[k]) {
             fprintf(stderr, "kv_bench: key %s unexpected or repeated\n", list.Keys[i]);
-            fail("wrong key list", NATS_OK);
+            bench_fail("wrong key list", NATS_OK);
         }
         seen[k] = 1;
     }
@@ -705,20 +557,9 @@ static void usage(FILE *f)
             "  --keep 1           do not delete the bucket at the end\n");
 }
 
-static int64_t parse_i64(const char *flag, const char *v, int64_t min)
-{
-    char *end = NULL;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (errno != 0 || end == v || *end != '\0' || x < min) {
-        fprintf(stderr, "kv_bench: bad value for %s: %s\n", flag, v);
-        exit(2);
-    }
-    return (int64_t)x;
-}
-
 int main(int argc, char **argv)
 {
+    bench_prog = "kv_bench";
     kv_cfg cfg = {
         .url = "nats://127.0.0.1:4222", .bucket = "BENCH", .msgs = 100000, .keys = -1,
         .size = 128, .history = 1, .max_pending = 4000, .put = "async", .seed = 1, .pid = 0,
@@ -742,25 +583,25 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--bucket") == 0)
             cfg.bucket = v;
         else if (strcmp(a, "--msgs") == 0)
-            cfg.msgs = parse_i64(a, v, 1);
+            cfg.msgs = bench_parse_i64(a, v, 1);
         else if (strcmp(a, "--keys") == 0)
-            cfg.keys = parse_i64(a, v, 1);
+            cfg.keys = bench_parse_i64(a, v, 1);
         else if (strcmp(a, "--size") == 0)
-            cfg.size = (int)parse_i64(a, v, 0);
+            cfg.size = (int)bench_parse_i64(a, v, 0);
         else if (strcmp(a, "--history") == 0)
-            cfg.history = (int)parse_i64(a, v, 1);
+            cfg.history = (int)bench_parse_i64(a, v, 1);
         else if (strcmp(a, "--max-pending") == 0)
-            cfg.max_pending = parse_i64(a, v, 1);
+            cfg.max_pending = bench_parse_i64(a, v, 1);
         else if (strcmp(a, "--put") == 0)
             cfg.put = v;
         else if (strcmp(a, "--seed") == 0)
-            cfg.seed = (uint64_t)parse_i64(a, v, 0);
+            cfg.seed = (uint64_t)bench_parse_i64(a, v, 0);
         else if (strcmp(a, "--pid") == 0)
-            cfg.pid = (int)parse_i64(a, v, 0);
+            cfg.pid = (int)bench_parse_i64(a, v, 0);
         else if (strcmp(a, "--timeout") == 0)
-            cfg.timeout_s = (int)parse_i64(a, v, 1);
+            cfg.timeout_s = (int)bench_parse_i64(a, v, 1);
         else if (strcmp(a, "--keep") == 0)
-            cfg.keep = parse_i64(a, v, 0) != 0;
+            cfg.keep = bench_parse_i64(a, v, 0) != 0;
         else {
             fprintf(stderr, "kv_bench: unknown flag %s\n", a);
             usage(stderr);
@@ -771,7 +612,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    g_mode = cfg.mode;
+    bench_mode = cfg.mode;
     if (cfg.keys < 0)
         cfg.keys = strcmp(cfg.mode, "get") == 0 ? 100000 : cfg.msgs;
     if (cfg.history > 64) {

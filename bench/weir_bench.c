@@ -44,6 +44,8 @@
 
 #include <nats/nats.h>
 
+#include "bench/bench_nats.h"
+
 #define BENCH_DEFAULT_URL     "nats://127.0.0.1:4222"
 #define BENCH_DEFAULT_SUBJECT "weir.bench"
 
@@ -59,117 +61,11 @@ typedef struct bench_cfg {
     int         timeout_s;   /* give up after this long without progress */
 } bench_cfg;
 
-static const char *g_mode = "?";
-
-static double bench_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t bench_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* CPU time (user + system, all threads) this client process has used. */
-static double bench_cpu(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static void bench_fail(const char *reason, natsStatus s)
-{
-    if (s != NATS_OK) {
-        fprintf(stderr, "weir_bench: %s: %s\n", reason, natsStatus_GetText(s));
-        nats_PrintLastErrorStack(stderr);
-    } else {
-        fprintf(stderr, "weir_bench: %s\n", reason);
-    }
-    /* Spaces would break "key=value" parsing of the line. */
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s%s%s", reason, s != NATS_OK ? ":" : "",
-             s != NATS_OK ? natsStatus_GetText(s) : "");
-    for (char *p = buf; *p; p++)
-        if (*p == ' ')
-            *p = '_';
-    printf("ERROR mode=%s reason=%s\n", g_mode, buf);
-    fflush(stdout);
-    exit(1);
-}
-
-#define CHECK(call, what)                     \
-    do {                                      \
-        natsStatus s_ = (call);               \
-        if (s_ != NATS_OK)                    \
-            bench_fail((what), s_);           \
-    } while (0)
-
-/* ---- connection events, shared by all modes ------------------------------- */
-
-static atomic_int g_conn_lost;      /* a connection was closed or dropped */
-static atomic_int g_slow_consumer;  /* libnats reported a slow consumer */
-
-static void bench_on_disconnected(natsConnection *nc, void *closure)
-{
-    atomic_store(&g_conn_lost, 1);
-}
-
-static void bench_on_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
-                           void *closure)
-{
-    if (err == NATS_SLOW_CONSUMER)
-        atomic_store(&g_slow_consumer, 1);
-    else
-        fprintf(stderr, "weir_bench: async error: %s\n", natsStatus_GetText(err));
-}
-
-/* Options for one benchmark connection: large buffers, no reconnect (a drop
- * is a failure, not something to paper over), callbacks that record drops. */
-static natsOptions *bench_options(const bench_cfg *cfg, const char *name, bool send_asap)
-{
-    natsOptions *o = NULL;
-    CHECK(natsOptions_Create(&o), "options");
-    CHECK(natsOptions_SetURL(o, cfg->url), "options url");
-    CHECK(natsOptions_SetName(o, name), "options name");
-    CHECK(natsOptions_SetAllowReconnect(o, false), "options reconnect");
-    CHECK(natsOptions_SetIOBufSize(o, cfg->iobuf), "options iobuf");
-    CHECK(natsOptions_SetTimeout(o, 5000), "options timeout");
-    /* No client-side pending limits: the benchmark wants to see every
-     * message; the server decides when a consumer is too slow. */
-    CHECK(natsOptions_SetMaxPendingMsgs(o, 10 * 1000 * 1000), "options max pending");
-    CHECK(natsOptions_SetSendAsap(o, send_asap), "options send asap");
-    CHECK(natsOptions_SetDisconnectedCB(o, bench_on_disconnected, NULL), "options disconnected cb");
-    CHECK(natsOptions_SetErrorHandler(o, bench_on_error, NULL), "options error handler");
-    return o;
-}
-
-static natsConnection *bench_connect(const bench_cfg *cfg, const char *name, bool send_asap)
-{
-    natsOptions *o = bench_options(cfg, name, send_asap);
-    natsConnection *nc = NULL;
-    CHECK(natsConnection_Connect(&nc, o), "connect");
-    natsOptions_Destroy(o);
-    return nc;
-}
-
-static void bench_fill_payload(char *buf, int size)
-{
-    for (int i = 0; i < size; i++)
-        buf[i] = (char)('a' + i % 26);
-}
-
 /* ---- pub ------------------------------------------------------------------ */
 
 static int bench_pub(const bench_cfg *cfg)
 {
-    natsConnection *nc = bench_connect(cfg, "weir_bench pub", false);
+    natsConnection *nc = bench_connect(cfg->url, "weir_bench pub", cfg->iobuf, false);
     char *payload = malloc((size_t)cfg->size + 1);
     if (payload == NULL)
         bench_fail("out of memory", NATS_OK);
@@ -182,11 +78,11 @@ static int bench_pub(const bench_cfg *cfg)
         if (s != NATS_OK)
             bench_fail("publish", s);
     }
-    CHECK(natsConnection_FlushTimeout(nc, (int64_t)cfg->timeout_s * 1000), "final flush");
+    BENCH_CHECK(natsConnection_FlushTimeout(nc, (int64_t)cfg->timeout_s * 1000), "final flush");
     double secs = bench_now() - t0;
     double cpu = bench_cpu() - c0;
 
-    if (atomic_load(&g_conn_lost))
+    if (atomic_load(&bench_conn_lost))
         bench_fail("connection lost", NATS_OK);
 
     double rate = (double)cfg->msgs / secs;
@@ -265,7 +161,7 @@ static void pubsub_wait(pubsub_state *st, const bench_cfg *cfg, int64_t target)
         int64_t n = atomic_load_explicit(&st->received, memory_order_acquire);
         if (n >= target)
             break;
-        if (atomic_load(&g_conn_lost) || atomic_load(&g_slow_consumer))
+        if (atomic_load(&bench_conn_lost) || atomic_load(&bench_slow_consumer))
             break;
         double now = bench_now();
         if (n != last) {
@@ -295,14 +191,14 @@ static int bench_pubsub(const bench_cfg *cfg)
     pthread_mutex_init(&st.mu, NULL);
     pthread_cond_init(&st.cond, NULL);
 
-    natsConnection *snc = bench_connect(cfg, "weir_bench sub", false);
-    natsConnection *pnc = bench_connect(cfg, "weir_bench pub", false);
+    natsConnection *snc = bench_connect(cfg->url, "weir_bench sub", cfg->iobuf, false);
+    natsConnection *pnc = bench_connect(cfg->url, "weir_bench pub", cfg->iobuf, false);
 
     natsSubscription *sub = NULL;
-    CHECK(natsConnection_Subscribe(&sub, snc, cfg->subject, pubsub_on_msg, &st), "subscribe");
-    CHECK(natsSubscription_SetPendingLimits(sub, -1, -1), "pending limits");
+    BENCH_CHECK(natsConnection_Subscribe(&sub, snc, cfg->subject, pubsub_on_msg, &st), "subscribe");
+    BENCH_CHECK(natsSubscription_SetPendingLimits(sub, -1, -1), "pending limits");
     /* The SUB must have reached the server before the first PUB. */
-    CHECK(natsConnection_FlushTimeout(snc, 5000), "subscriber flush");
+    BENCH_CHECK(natsConnection_FlushTimeout(snc, 5000), "subscriber flush");
 
     char *payload = malloc((size_t)cfg->size + 8);
     if (payload == NULL)
@@ -323,9 +219,9 @@ static int bench_pubsub(const bench_cfg *cfg)
         if (i - atomic_load_explicit(&st.received, memory_order_relaxed) >= window) {
             /* Let the subscriber catch up to half the window. */
             pubsub_wait(&st, cfg, i - window / 2);
-            if (atomic_load(&g_conn_lost))
+            if (atomic_load(&bench_conn_lost))
                 bench_fail("connection lost (slow consumer?)", NATS_OK);
-            if (atomic_load(&g_slow_consumer))
+            if (atomic_load(&bench_slow_consumer))
                 bench_fail("slow consumer", NATS_OK);
             if (i - atomic_load(&st.received) >= window)
                 bench_fail("subscriber stalled", NATS_OK);
@@ -338,7 +234,7 @@ static int bench_pubsub(const bench_cfg *cfg)
         if (s != NATS_OK)
             bench_fail("publish", s);
     }
-    CHECK(natsConnection_FlushTimeout(pnc, (int64_t)cfg->timeout_s * 1000), "publisher flush");
+    BENCH_CHECK(natsConnection_FlushTimeout(pnc, (int64_t)cfg->timeout_s * 1000), "publisher flush");
     pubsub_wait(&st, cfg, cfg->msgs);
     double wall = bench_now() - t0;
     double cpu = bench_cpu() - c0;
@@ -353,16 +249,16 @@ static int bench_pubsub(const bench_cfg *cfg)
             ", wrong size %" PRId64 ", dropped by client %" PRId64 "\n",
             cfg->msgs, got, atomic_load(&st.bad_order), atomic_load(&st.bad_size), dropped);
 
-    if (atomic_load(&g_slow_consumer) || dropped > 0)
+    if (atomic_load(&bench_slow_consumer) || dropped > 0)
         bench_fail("slow consumer (client dropped messages)", NATS_OK);
     if (got != cfg->msgs) {
-        if (atomic_load(&g_conn_lost))
+        if (atomic_load(&bench_conn_lost))
             bench_fail("connection lost before all messages arrived (slow consumer?)", NATS_OK);
         bench_fail(got < cfg->msgs ? "messages lost" : "too many messages", NATS_OK);
     }
     if (atomic_load(&st.bad_order) || atomic_load(&st.bad_size))
         bench_fail("messages reordered, duplicated or corrupted", NATS_OK);
-    if (atomic_load(&g_conn_lost))
+    if (atomic_load(&bench_conn_lost))
         bench_fail("connection lost", NATS_OK);
 
     double rate = (double)cfg->msgs / secs;
@@ -395,34 +291,17 @@ static void req_on_request(natsConnection *nc, natsSubscription *sub, natsMsg *m
     natsMsg_Destroy(msg);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of a sorted array, in microseconds. */
-static double pct_us(const int64_t *sorted, int64_t n, double p)
-{
-    int64_t rank = (int64_t)(p / 100.0 * (double)n + 0.999999);
-    if (rank < 1)
-        rank = 1;
-    if (rank > n)
-        rank = n;
-    return (double)sorted[rank - 1] / 1000.0;
-}
-
 static int bench_req(const bench_cfg *cfg)
 {
     /* send_asap: the responder's reply leaves at once instead of waiting for
      * libnats' flusher thread (which would add ~1 ms); Request() flushes the
      * request itself. */
-    natsConnection *rnc = bench_connect(cfg, "weir_bench responder", true);
-    natsConnection *qnc = bench_connect(cfg, "weir_bench requester", true);
+    natsConnection *rnc = bench_connect(cfg->url, "weir_bench responder", cfg->iobuf, true);
+    natsConnection *qnc = bench_connect(cfg->url, "weir_bench requester", cfg->iobuf, true);
 
     natsSubscription *sub = NULL;
-    CHECK(natsConnection_Subscribe(&sub, rnc, cfg->subject, req_on_request, NULL), "subscribe");
-    CHECK(natsConnection_FlushTimeout(rnc, 5000), "responder flush");
+    BENCH_CHECK(natsConnection_Subscribe(&sub, rnc, cfg->subject, req_on_request, NULL), "subscribe");
+    BENCH_CHECK(natsConnection_FlushTimeout(rnc, 5000), "responder flush");
 
     char *payload = malloc((size_t)cfg->size + 1);
     int64_t *lat = malloc((size_t)cfg->msgs * sizeof *lat);
@@ -434,7 +313,7 @@ static int bench_req(const bench_cfg *cfg)
     int64_t timeout_ms = (int64_t)cfg->timeout_s * 1000;
     for (int64_t i = 0; i < warmup; i++) {
         natsMsg *reply = NULL;
-        CHECK(natsConnection_Request(&reply, qnc, cfg->subject, payload, cfg->size, timeout_ms),
+        BENCH_CHECK(natsConnection_Request(&reply, qnc, cfg->subject, payload, cfg->size, timeout_ms),
               "warm-up request");
         natsMsg_Destroy(reply);
     }
@@ -456,12 +335,12 @@ static int bench_req(const bench_cfg *cfg)
     }
     double secs = bench_now() - t0;
     double cpu = bench_cpu() - c0;
-    if (atomic_load(&g_conn_lost))
+    if (atomic_load(&bench_conn_lost))
         bench_fail("connection lost", NATS_OK);
 
-    qsort(lat, (size_t)cfg->msgs, sizeof *lat, cmp_i64);
-    double p50 = pct_us(lat, cfg->msgs, 50), p99 = pct_us(lat, cfg->msgs, 99);
-    double p999 = pct_us(lat, cfg->msgs, 99.9), pmax = (double)lat[cfg->msgs - 1] / 1000.0;
+    qsort(lat, (size_t)cfg->msgs, sizeof *lat, bench_cmp_i64);
+    double p50 = bench_pct_us(lat, cfg->msgs, 50), p99 = bench_pct_us(lat, cfg->msgs, 99);
+    double p999 = bench_pct_us(lat, cfg->msgs, 99.9), pmax = (double)lat[cfg->msgs - 1] / 1000.0;
     double rate = (double)cfg->msgs / secs;
 
     fprintf(stderr, "req: %" PRId64 " requests of %d B in %.3f s: %.0f ops/s; latency us:"
@@ -497,20 +376,9 @@ static void usage(FILE *f)
             "  --timeout SECS    fail after this long without progress (default 10)\n");
 }
 
-static int64_t parse_i64(const char *flag, const char *v, int64_t min)
-{
-    char *end = NULL;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (errno != 0 || end == v || *end != '\0' || x < min) {
-        fprintf(stderr, "weir_bench: bad value for %s: %s\n", flag, v);
-        exit(2);
-    }
-    return (int64_t)x;
-}
-
 int main(int argc, char **argv)
 {
+    bench_prog = "weir_bench";
     bench_cfg cfg = {
         .url = BENCH_DEFAULT_URL, .mode = NULL, .subject = BENCH_DEFAULT_SUBJECT,
         .msgs = -1, .size = 128, .window = 100000, .warmup = -1, .iobuf = 1 << 20,
@@ -535,17 +403,17 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--subject") == 0)
             cfg.subject = v;
         else if (strcmp(a, "--msgs") == 0)
-            cfg.msgs = parse_i64(a, v, 1);
+            cfg.msgs = bench_parse_i64(a, v, 1);
         else if (strcmp(a, "--size") == 0)
-            cfg.size = (int)parse_i64(a, v, 0);
+            cfg.size = (int)bench_parse_i64(a, v, 0);
         else if (strcmp(a, "--window") == 0)
-            cfg.window = parse_i64(a, v, 0);
+            cfg.window = bench_parse_i64(a, v, 0);
         else if (strcmp(a, "--warmup") == 0)
-            cfg.warmup = parse_i64(a, v, 0);
+            cfg.warmup = bench_parse_i64(a, v, 0);
         else if (strcmp(a, "--iobuf") == 0)
-            cfg.iobuf = (int)parse_i64(a, v, 0);
+            cfg.iobuf = (int)bench_parse_i64(a, v, 0);
         else if (strcmp(a, "--timeout") == 0)
-            cfg.timeout_s = (int)parse_i64(a, v, 1);
+            cfg.timeout_s = (int)bench_parse_i64(a, v, 1);
         else {
             fprintf(stderr, "weir_bench: unknown flag %s\n", a);
             usage(stderr);
@@ -560,7 +428,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "weir_bench: --size too large\n");
         return 2;
     }
-    g_mode = cfg.mode;
+    bench_mode = cfg.mode;
     if (cfg.msgs < 0)
         cfg.msgs = strcmp(cfg.mode, "req") == 0 ? 50000 : 1000000;
 
