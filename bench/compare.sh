@@ -54,6 +54,9 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 
 die() { echo "compare.sh: $*" >&2; exit 2; }
 
+ROW_FMT="%-12s %-16s %12s %12s %7s %11s"
+. "$(dirname "$0")/table.sh"
+
 [ -x "$WEIR_SERVER" ] || die "weir server '$WEIR_SERVER' not found or not executable (make bin/weir-server, or set WEIR_SERVER)"
 [ -n "$NATS_SERVER" ] && [ -x "$NATS_SERVER" ] || die "nats-server not found (apt-get install nats-server, or set NATS_SERVER)"
 [ -x "$BENCH" ] || die "load generator '$BENCH' not found (make $BUILDDIR/bench/weir_bench)"
@@ -209,52 +212,9 @@ for r in $(seq 1 "$ROUNDS"); do
          "other processes used $(other_load "$RB0" "$RO0" "$RT0")% of the CPUs)"
 done
 
-median() {  # median of the values in file $1 ("ROUND VALUE" lines), or empty
-    [ -s "$1" ] || return 0
-    awk '{ print $2 }' "$1" | sort -g | awk '{a[NR]=$1} END { if (NR%2) printf "%.6g", a[(NR+1)/2]; else printf "%.6g", (a[NR/2]+a[NR/2+1])/2 }'
-}
 
-fmt() {  # a number for the table, or FAILED when there is none
-    if [ -z "$1" ]; then echo "FAILED"; else awk -v x="$1" 'BEGIN {
-        if (x >= 1e6) printf "%.3fM", x/1e6; else if (x >= 1e4) printf "%.1fk", x/1e3; else if (x >= 10) printf "%.1f", x; else printf "%.3f", x }'; fi
-}
-
-# round_ratios WEIRFILE NATSFILE HIGHER_IS_BETTER: "min-max" of the ratios of
-# the two runs of each round (the runs of a round are back to back, so this
-# shows how far apart two runs of the same moment can land).
-round_ratios() {
-    [ -s "$1" ] && [ -s "$2" ] || { echo "-"; return; }
-    awk -v h="$3" 'NR == FNR { w[$1] = $2; next }
-        ($1 in w) && $2 > 0 && w[$1] > 0 {
-            x = (h == 1) ? w[$1] / $2 : $2 / w[$1]
-            if (n == 0 || x < lo) lo = x; if (n == 0 || x > hi) hi = x; n++ }
-        END { if (n) printf "%.2f-%.2f", lo, hi; else print "-" }' "$1" "$2"
-}
-
-# row LABEL WORKLOAD METRIC UNIT HIGHER_IS_BETTER (1, 0, or - for no ratio)
-row() {
-    local label=$1 w=$2 m=$3 unit=$4 hib=$5 a b ratio fa fb range="-"
-    a=$(median "$TMP/res/weir.$w.$m"); b=$(median "$TMP/res/nats.$w.$m")
-    fa=$( [ -s "$TMP/res/weir.$w.failures" ] && wc -l <"$TMP/res/weir.$w.failures" || echo 0)
-    fb=$( [ -s "$TMP/res/nats.$w.failures" ] && wc -l <"$TMP/res/nats.$w.failures" || echo 0)
-    ratio="-"
-    if [ "$hib" != "-" ] && [ -n "$a" ] && [ -n "$b" ]; then
-        ratio=$(awk -v a="$a" -v b="$b" -v h="$hib" 'BEGIN {
-            if (h == 1) { if (b > 0) printf "%.2f", a / b; else print "-" }
-            else        { if (a > 0) printf "%.2f", b / a; else print "-" } }')
-        range=$(round_ratios "$TMP/res/weir.$w.$m" "$TMP/res/nats.$w.$m" "$hib")
-    fi
-    printf "%-12s %-16s %12s %12s %7s %11s" "$label" "$unit" "$(fmt "$a")" "$(fmt "$b")" "$ratio" "$range"
-    [ "$fa$fb" != "00" ] && printf "   (failed runs: weir %s, nats %s)" "$fa" "$fb"
-    printf "\n"
-}
-
-echo
-echo "medians of $ROUNDS rounds; ratio > 1 means weir is better (throughput weir/nats, latency and CPU nats/weir)"
-echo "per round: lowest-highest ratio of the two back-to-back runs of one round (the noise band)"
-echo "client CPU/wall: CPU-seconds the load generator used per second of run (near 1.0 or more: the client may be the limit)"
-printf "%-12s %-16s %12s %12s %7s %11s\n" workload metric weir nats-server ratio "per round"
-printf "%-12s %-16s %12s %12s %7s %11s\n" -------- ------ ---- ----------- ----- ---------
+table_header workload "throughput weir/nats, latency and CPU nats/weir" \
+    "client CPU/wall: CPU-seconds the load generator used per second of run (near 1.0 or more: the client may be the limit)"
 for w in $WORKLOADS; do
     case "$w" in
         pub)    row "pub ${SIZE}B" pub msgs_per_s msgs/s 1
@@ -281,9 +241,6 @@ for side in $SIDES; do
         "$(awk -v k="${IDLE_RSS[$side]:-0}" 'BEGIN{printf "%.1f", k/1024}')" \
         "$( [ -n "$hwm" ] && awk -v k="$hwm" 'BEGIN{printf "%.1f", k/1024}' || echo '?')"
 done
-echo
-OTHER=$(other_load "$B0" "$O0" "$T0")
-echo "other processes used $OTHER% of the CPUs during the benchmark$( [ "$OTHER" -ge 5 ] && echo ' -- figures are skewed, rerun on a quiet machine')"
-echo "total time: $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.0f", b-a}') s"
+end_report
 [ "$FAILED" = 0 ] || echo "SOME RUNS FAILED (see above)"
 exit "$FAILED"

@@ -148,56 +148,10 @@ echo "load generator: $JS_BENCH; rounds $ROUNDS; workloads: $WORKLOADS"
 echo "fresh server and store directory for every run; $(nproc) CPUs shared by client and server"
 echo
 
-T0=$(date +%s.%N); B0=$(machine_busy_ticks); O0=$(own_ticks)
-for r in $(seq 1 "$ROUNDS"); do
-    RT0=$(date +%s.%N); RB0=$(machine_busy_ticks); RO0=$(own_ticks)
-    order="weir nats"
-    [ $((r % 2)) = 0 ] && order="nats weir"
-    for w in $WORKLOADS; do
-        for side in $order; do run_one "$side" "$w" "$r"; done
-    done
-    echo "round $r/$ROUNDS done ($(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.0f", b-a}') s;" \
-         "other processes used $(other_load "$RB0" "$RO0" "$RT0")% of the CPUs)"
-done
+run_rounds "$WORKLOADS"
 
-median() {
-    [ -s "$1" ] || return 0
-    awk '{ print $2 }' "$1" | sort -g | awk '{a[NR]=$1} END { if (NR%2) printf "%.6g", a[(NR+1)/2]; else printf "%.6g", (a[NR/2]+a[NR/2+1])/2 }'
-}
-fmt() {
-    if [ -z "$1" ]; then echo "FAILED"; else awk -v x="$1" 'BEGIN {
-        if (x >= 1e6) printf "%.3fM", x/1e6; else if (x >= 1e4) printf "%.1fk", x/1e3; else if (x >= 10) printf "%.1f", x; else printf "%.3f", x }'; fi
-}
-round_ratios() {
-    [ -s "$1" ] && [ -s "$2" ] || { echo "-"; return; }
-    awk -v h="$3" 'NR == FNR { w[$1] = $2; next }
-        ($1 in w) && $2 > 0 && w[$1] > 0 {
-            x = (h == 1) ? w[$1] / $2 : $2 / w[$1]
-            if (n == 0 || x < lo) lo = x; if (n == 0 || x > hi) hi = x; n++ }
-        END { if (n) printf "%.2f-%.2f", lo, hi; else print "-" }' "$1" "$2"
-}
-# row LABEL WORKLOAD KEY UNIT HIGHER_IS_BETTER(1|0|-)
-row() {
-    local label=$1 w=$2 m=$3 unit=$4 hib=$5 a b ratio="-" range="-" fa fb
-    a=$(median "$TMP/res/weir.$w.$m"); b=$(median "$TMP/res/nats.$w.$m")
-    fa=$( [ -s "$TMP/res/weir.$w.failures" ] && wc -l <"$TMP/res/weir.$w.failures" || echo 0)
-    fb=$( [ -s "$TMP/res/nats.$w.failures" ] && wc -l <"$TMP/res/nats.$w.failures" || echo 0)
-    if [ "$hib" != "-" ] && [ -n "$a" ] && [ -n "$b" ]; then
-        ratio=$(awk -v a="$a" -v b="$b" -v h="$hib" 'BEGIN {
-            if (h == 1) { if (b > 0) printf "%.2f", a / b; else print "-" }
-            else        { if (a > 0) printf "%.2f", b / a; else print "-" } }')
-        range=$(round_ratios "$TMP/res/weir.$w.$m" "$TMP/res/nats.$w.$m" "$hib")
-    fi
-    printf "%-17s %-17s %11s %11s %7s %11s" "$label" "$unit" "$(fmt "$a")" "$(fmt "$b")" "$ratio" "$range"
-    [ "$fa$fb" != "00" ] && printf "   (failed runs: weir %s, nats %s)" "$fa" "$fb"
-    printf "\n"
-}
 
-echo
-echo "medians of $ROUNDS rounds; ratio > 1 means weir is better (rates weir/nats; latency, CPU, memory nats/weir)"
-echo "per round: lowest-highest ratio of the two back-to-back runs of one round (the noise band)"
-printf "%-17s %-17s %11s %11s %7s %11s\n" workload metric weir nats-server ratio "per round"
-printf "%-17s %-17s %11s %11s %7s %11s\n" -------- ------ ---- ----------- ----- ---------
+table_header workload "rates weir/nats; latency, CPU, memory nats/weir"
 for w in $WORKLOADS; do
     case "$w" in
         apub) l="apub ${SIZE}B"
@@ -228,9 +182,6 @@ for w in $WORKLOADS; do
             row "$l" slow read_secs "read s" - ;;
     esac
 done
-echo
-OTHER=$(other_load "$B0" "$O0" "$T0")
-echo "other processes used $OTHER% of the CPUs during the benchmark$( [ "$OTHER" -ge 5 ] && echo ' -- figures are skewed, rerun on a quiet machine')"
-echo "total time: $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.0f", b-a}') s"
+end_report
 [ "$FAILED" = 0 ] || echo "SOME RUNS FAILED (see above)"
 exit "$FAILED"

@@ -1,6 +1,7 @@
 # bench/lib.sh — what the side-by-side scripts (js_compare.sh, kv_compare.sh, obj_compare.sh)
-# share: starting a server on a fresh store and a free port, stopping it, the cleanup trap, and
-# the CPU accounting (server RSS, this script's CPU, the load of other processes).
+# share: starting a server on a fresh store and a free port, stopping it, the cleanup trap, the
+# CPU accounting (server RSS, this script's CPU, the load of other processes); and through
+# table.sh the interleaved rounds and the table of medians, ratios and noise bands.
 # Sourced after TMP (the run directory) and CUR_PID="" are set; a script that has a stop_perf
 # function gets it called at cleanup too. Uses die from the sourcing script.
 
@@ -66,3 +67,5 @@ other_load() {  # other_load BUSY0 OWN0 SECS0: % of the machine others used sinc
         -v t0="$3" -v t1="$(date +%s.%N)" -v hz="$CLK_TCK" -v n="$(nproc)" \
         'BEGIN { x = (b - o) / hz / ((t1 - t0) * n) * 100; if (x < 0) x = 0; printf "%.0f", x }'
 }
+
+. "$(dirname "${BASH_SOURCE[0]}")/table.sh"

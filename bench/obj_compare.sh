@@ -77,6 +77,7 @@ TMP=$(mktemp -d /tmp/weir-objcompare.XXXXXX)
 mkdir -p "$TMP/res"
 CUR_PID=""
 
+ROW_FMT="%-13s %-20s %9s %11s %7s %11s"
 . "$(dirname "$0")/lib.sh"
 
 CASES=""
@@ -131,57 +132,12 @@ echo "rounds $ROUNDS; sizes: $SIZES; SHA-256 in nats.js: $SHA; pieces of $PIECE"
 echo "fresh server and store directory for every run; $(nproc) CPUs shared by client and server"
 echo
 
-T0=$(date +%s.%N); B0=$(machine_busy_ticks); O0=$(own_ticks)
-for r in $(seq 1 "$ROUNDS"); do
-    RT0=$(date +%s.%N); RB0=$(machine_busy_ticks); RO0=$(own_ticks)
-    order="weir nats"
-    [ $((r % 2)) = 0 ] && order="nats weir"
-    for c in $CASES; do
-        for side in $order; do run_one "$side" "$c" "$r"; done
-    done
-    echo "round $r/$ROUNDS done ($(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.0f", b-a}') s;" \
-         "other processes used $(other_load "$RB0" "$RO0" "$RT0")% of the CPUs)"
-done
-
-median() {
-    [ -s "$1" ] || return 0
-    awk '{ print $2 }' "$1" | sort -g | awk '{a[NR]=$1} END { if (NR%2) printf "%.6g", a[(NR+1)/2]; else printf "%.6g", (a[NR/2]+a[NR/2+1])/2 }'
-}
-fmt() {
-    if [ -z "$1" ]; then echo "FAILED"; else awk -v x="$1" 'BEGIN {
-        if (x >= 1e4) printf "%.1fk", x/1e3; else if (x >= 10) printf "%.1f", x; else printf "%.3f", x }'; fi
-}
-round_ratios() {
-    [ -s "$1" ] && [ -s "$2" ] || { echo "-"; return; }
-    awk -v h="$3" 'NR == FNR { w[$1] = $2; next }
-        ($1 in w) && $2 > 0 && w[$1] > 0 {
-            x = (h == 1) ? w[$1] / $2 : $2 / w[$1]
-            if (n == 0 || x < lo) lo = x; if (n == 0 || x > hi) hi = x; n++ }
-        END { if (n) printf "%.2f-%.2f", lo, hi; else print "-" }' "$1" "$2"
-}
-# row LABEL CASE KEY UNIT HIGHER_IS_BETTER(1|0|-)
-row() {
-    local label=$1 c=$2 m=$3 unit=$4 hib=$5 a b ratio="-" range="-" fa fb
-    a=$(median "$TMP/res/weir.$c.$m"); b=$(median "$TMP/res/nats.$c.$m")
-    fa=$( [ -s "$TMP/res/weir.$c.failures" ] && wc -l <"$TMP/res/weir.$c.failures" || echo 0)
-    fb=$( [ -s "$TMP/res/nats.$c.failures" ] && wc -l <"$TMP/res/nats.$c.failures" || echo 0)
-    if [ "$hib" != "-" ] && [ -n "$a" ] && [ -n "$b" ]; then
-        ratio=$(awk -v a="$a" -v b="$b" -v h="$hib" 'BEGIN {
-            if (h == 1) { if (b > 0) printf "%.2f", a / b; else print "-" }
-            else        { if (a > 0) printf "%.2f", b / a; else print "-" } }')
-        range=$(round_ratios "$TMP/res/weir.$c.$m" "$TMP/res/nats.$c.$m" "$hib")
-    fi
-    printf "%-13s %-20s %9s %11s %7s %11s" "$label" "$unit" "$(fmt "$a")" "$(fmt "$b")" "$ratio" "$range"
-    [ "$fa$fb" != "00" ] && printf "   (failed runs: weir %s, nats %s)" "$fa" "$fb"
-    printf "\n"
-}
-
+run_rounds "$CASES"
 echo
-echo "medians of $ROUNDS rounds; ratio > 1 means weir is better (MB/s weir/nats; CPU, memory nats/weir)"
-echo "per round: lowest-highest ratio of the two back-to-back runs of one round (the noise band)"
 echo "MB = 10^6 B; srv CPU = the server's user+system time during the phase, all threads"
-printf "%-13s %-20s %9s %11s %7s %11s\n" case metric weir nats-server ratio "per round"
-printf "%-13s %-20s %9s %11s %7s %11s\n" ---- ------ ---- ----------- ----- ---------
+
+
+table_header case "MB/s weir/nats; CPU, memory nats/weir"
 for c in $CASES; do
     l="${c%.*}"; [ "${c##*.}" = node ] && l="$l nodesha"
     row "$l" "$c" put_mb_per_s "put MB/s" 1
@@ -195,9 +151,6 @@ for c in $CASES; do
     row "$l" "$c" get_rss_peak_mb "srv RSS peak get MB" 0
     row "$l" "$c" hwm_mb "srv VmHWM MB" 0
 done
-echo
-OTHER=$(other_load "$B0" "$O0" "$T0")
-echo "other processes used $OTHER% of the CPUs during the benchmark$( [ "$OTHER" -ge 5 ] && echo ' -- figures are skewed, rerun on a quiet machine')"
-echo "total time: $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.0f", b-a}') s"
+end_report
 [ "$FAILED" = 0 ] || echo "SOME RUNS FAILED (see above)"
 exit "$FAILED"
