@@ -796,11 +796,10 @@ int h_raw_handshake(h_raw *r, int port, const char *connect_json, char *info, si
     }
 }
 
-int h_start_js(h_server *s, natsConnection **nc, jsCtx **js)
+/* Connects to s and makes a JetStream context: 0, or -1 said on stderr. */
+static int connect_js(h_server *s, natsConnection **nc, jsCtx **js)
 {
     char err[256];
-    if (h_server_start(s, NULL, "-js", NULL) != 0)
-        return -1;
     if (h_connect(s, NULL, nc, err, sizeof err) != NATS_OK) {
         fprintf(stderr, "connect: %s\n", err);
         return -1;
@@ -810,6 +809,26 @@ int h_start_js(h_server *s, natsConnection **nc, jsCtx **js)
         return -1;
     }
     return 0;
+}
+
+int h_start_js(h_server *s, natsConnection **nc, jsCtx **js)
+{
+    if (h_server_start(s, NULL, "-js", NULL) != 0)
+        return -1;
+    return connect_js(s, nc, js);
+}
+
+int h_restart_js(h_server *s, natsConnection **nc, jsCtx **js)
+{
+    jsCtx_Destroy(*js);
+    *js = NULL;
+    natsConnection_Destroy(*nc);
+    *nc = NULL;
+    if (h_server_stop(s) != 0) /* a server that does not stop on SIGINT in time fails the restart */
+        return -1;
+    if (h_server_restart(s) != 0)
+        return -1;
+    return connect_js(s, nc, js);
 }
 
 json_t *h_js_api(natsConnection *nc, const char *subject, const char *body)
@@ -921,4 +940,39 @@ int h_bcrypt(const char *password, char *out, size_t cap)
     }
     free(cd);
     return rc;
+}
+
+bool h_get_stream_state(jsCtx *js, const char *name, h_stream_state *s)
+{
+    jsStreamInfo *si = NULL;
+    jsErrCode ec = 0;
+    memset(s, 0, sizeof *s);
+    if (js_GetStreamInfo(&si, js, name, NULL, &ec) != NATS_OK)
+        return false;
+    s->msgs = si->State.Msgs;
+    s->first = si->State.FirstSeq;
+    s->last = si->State.LastSeq;
+    s->deleted = (uint64_t)si->State.NumDeleted;
+    if (si->Mirror) {
+        s->mirror = true;
+        snprintf(s->mirror_name, sizeof s->mirror_name, "%s",
+                 si->Mirror->Name ? si->Mirror->Name : "");
+        s->lag = si->Mirror->Lag;
+    }
+    jsStreamInfo_Destroy(si);
+    return true;
+}
+
+bool h_wait_stream_state(jsCtx *js, const char *name, uint64_t msgs, uint64_t last,
+                         int timeout_ms, h_stream_state *s)
+{
+    int64_t deadline = h_now_ms() + timeout_ms;
+    for (;;) {
+        bool ok = h_get_stream_state(js, name, s);
+        if (ok && s->msgs == msgs && (last == 0 || s->last == last))
+            return true;
+        if (h_now_ms() >= deadline)
+            return false;
+        h_sleep_ms(20);
+    }
 }

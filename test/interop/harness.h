@@ -16,6 +16,7 @@
 #ifndef WEIR_TEST_INTEROP_HARNESS_H
 #define WEIR_TEST_INTEROP_HARNESS_H
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -148,12 +149,32 @@ int h_raw_handshake(h_raw *r, int port, const char *connect_json, char *info, si
 /* Starts the server with JetStream ("-js"), connects and makes a JetStream context: 0, or -1
  * (said on stderr; *nc and *js stay NULL as far as they were not made). */
 int h_start_js(h_server *s, natsConnection **nc, jsCtx **js);
+/* Destroys *js and *nc (either may be NULL), stops the server (it must exit on SIGINT within the
+ * stop timeout), starts it again on its store, connects and makes a new JetStream context: 0, or
+ * -1. */
+int h_restart_js(h_server *s, natsConnection **nc, jsCtx **js);
 /* A raw request on nc (e.g. to $JS.API...; body NULL sends nothing): the parsed JSON reply
  * (the caller decrefs), or NULL on timeout, no responders or a reply that is not JSON. */
 json_t *h_js_api(natsConnection *nc, const char *subject, const char *body);
 /* The minor version of the nats-server 2.x the server is or announces (INFO "version"; 99 for
  * 3.x and later, 0 when unknown), printed as an "info:" line. */
 int h_server_minor(const h_server *s);
+
+/* What js_GetStreamInfo says of a stream's state, and of its mirror when it has one. */
+typedef struct h_stream_state {
+    uint64_t msgs, first, last, deleted;
+    bool mirror;          /* the info has a mirror block */
+    char mirror_name[64]; /* its name */
+    uint64_t lag;         /* its lag */
+} h_stream_state;
+#define H_STATE_FMT "msgs %" PRIu64 " first %" PRIu64 " last %" PRIu64 " deleted %" PRIu64
+#define H_STATE_ARGS(s) (s).msgs, (s).first, (s).last, (s).deleted
+/* The state of stream `name` into *s; false when the info request failed. */
+bool h_get_stream_state(jsCtx *js, const char *name, h_stream_state *s);
+/* Polls (every 20 ms, up to timeout_ms) until stream `name` holds `msgs` messages with last
+ * sequence `last` (0: any); the last state seen in *s. */
+bool h_wait_stream_state(jsCtx *js, const char *name, uint64_t msgs, uint64_t last,
+                         int timeout_ms, h_stream_state *s);
 /* Sends "PING\r\n" and expects exactly "PONG\r\n" as the next bytes. 0 if so. */
 int h_raw_ping(h_raw *r, int timeout_ms);
 

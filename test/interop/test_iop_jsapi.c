@@ -875,13 +875,7 @@ static void survives_restart(void)
     CHECK(add_stream("KEEP", true, &ec, "keep.>", NULL) == NATS_OK);
     CHECK(publish("keep.a", "one", NULL) == NATS_OK);
     CHECK(publish("keep.b", "two", NULL) == NATS_OK);
-    jsCtx_Destroy(js);
-    js = NULL;
-    natsConnection_Destroy(nc);
-    nc = NULL;
-    CHECK(h_server_restart(&srv) == 0);
-    CHECK(h_connect(&srv, NULL, &nc, NULL, 0) == NATS_OK);
-    CHECK(natsConnection_JetStream(&js, nc, NULL) == NATS_OK);
+    CHECK(h_restart_js(&srv, &nc, &js) == 0);
     jsStreamInfo *si = NULL;
     CHECK(js_GetStreamInfo(&si, js, "KEEP", NULL, &ec) == NATS_OK);
     bool ok = si->State.Msgs == 2 && si->State.LastSeq == 2 && si->Config->AllowDirect;

@@ -1322,13 +1322,7 @@ static void restart_keeps(void)
     kvEntry_Destroy(e);
     kvStore_Destroy(kv);
     kv = NULL;
-    jsCtx_Destroy(js);
-    js = NULL;
-    natsConnection_Destroy(nc);
-    nc = NULL;
-    CHECK(h_server_restart(&srv) == 0);
-    CHECK(h_connect(&srv, NULL, &nc, NULL, 0) == NATS_OK);
-    CHECK(natsConnection_JetStream(&js, nc, NULL) == NATS_OK);
+    CHECK(h_restart_js(&srv, &nc, &js) == 0);
 
     CHECK(js_KeyValue(&kv, js, "RS") == NATS_OK);
     bool ok = get_is(kv, "p", "2", 2);

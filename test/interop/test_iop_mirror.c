@@ -120,57 +120,13 @@ static natsStatus add_mirror(const char *name, const char *origin, uint64_t star
     return st;
 }
 
-/* A stream's state and mirror block; false when the info request failed. */
-typedef struct sstate {
-    uint64_t msgs, first, last, deleted;
-    bool mirror;         /* the info has a mirror block */
-    char mirror_name[64]; /* its name */
-    uint64_t lag;
-} sstate;
-
-static bool stream_state(const char *name, sstate *s)
-{
-    jsStreamInfo *si = NULL;
-    jsErrCode ec = 0;
-    memset(s, 0, sizeof *s);
-    if (js_GetStreamInfo(&si, js, name, NULL, &ec) != NATS_OK)
-        return false;
-    s->msgs = si->State.Msgs;
-    s->first = si->State.FirstSeq;
-    s->last = si->State.LastSeq;
-    s->deleted = si->State.NumDeleted;
-    if (si->Mirror) {
-        s->mirror = true;
-        snprintf(s->mirror_name, sizeof s->mirror_name, "%s",
-                 si->Mirror->Name ? si->Mirror->Name : "");
-        s->lag = si->Mirror->Lag;
-    }
-    jsStreamInfo_Destroy(si);
-    return true;
-}
-
-/* Polls (every 20 ms, up to timeout_ms) until the stream holds `msgs` messages with last
- * sequence `last`; the last state seen in *s. */
-static bool wait_state(const char *name, uint64_t msgs, uint64_t last, int timeout_ms, sstate *s)
-{
-    int64_t deadline = h_now_ms() + timeout_ms;
-    for (;;) {
-        bool ok = stream_state(name, s);
-        if (ok && s->msgs == msgs && s->last == last)
-            return true;
-        if (h_now_ms() >= deadline)
-            return false;
-        h_sleep_ms(20);
-    }
-}
-
 /* Polls until a mirror's info block shows lag 0 (its state may be complete before the
  * upstream consumer's pending count is seen). */
-static bool wait_lag0(const char *name, int timeout_ms, sstate *s)
+static bool wait_lag0(const char *name, int timeout_ms, h_stream_state *s)
 {
     int64_t deadline = h_now_ms() + timeout_ms;
     for (;;) {
-        bool ok = stream_state(name, s);
+        bool ok = h_get_stream_state(js, name, s);
         if (ok && s->mirror && s->lag == 0)
             return true;
         if (h_now_ms() >= deadline)
@@ -178,9 +134,6 @@ static bool wait_lag0(const char *name, int timeout_ms, sstate *s)
         h_sleep_ms(20);
     }
 }
-
-#define STATE_FMT "msgs %" PRIu64 " first %" PRIu64 " last %" PRIu64 " deleted %" PRIu64
-#define STATE_ARGS(s) (s).msgs, (s).first, (s).last, (s).deleted
 
 /* The headers of a and b are the same keys with the same values in the same order. */
 static bool same_headers(natsMsg *a, natsMsg *b, char *why, size_t cap)
@@ -270,9 +223,9 @@ static void mirror_existing(void)
     jsErrCode ec = 0;
     natsStatus st = add_mirror("M", "ORIG", 0, NULL, false, &ec);
     CHECKF(st == NATS_OK, "create mirror: %s (%d)", nats_GetLastError(NULL), (int)ec);
-    sstate s;
-    CHECKF(wait_state("M", 10, 10, 5000, &s), "M: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(s.first == 1 && s.deleted == 0, "M: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(h_wait_stream_state(js, "M", 10, 10, 5000, &s), "M: " H_STATE_FMT, H_STATE_ARGS(s));
+    CHECKF(s.first == 1 && s.deleted == 0, "M: " H_STATE_FMT, H_STATE_ARGS(s));
     char why[256] = "";
     CHECKF(same_range("ORIG", "M", 1, 10, why, sizeof why), "%s", why);
     CHECKF(wait_lag0("M", 3000, &s), "mirror block: %d name \"%s\" lag %" PRIu64, s.mirror,
@@ -286,7 +239,7 @@ static void mirror_existing(void)
     jsStreamInfo_Destroy(si);
     CHECK(cfg_ok);
     /* the origin has no mirror block */
-    CHECK(stream_state("ORIG", &s) && !s.mirror && s.msgs == 10);
+    CHECK(h_get_stream_state(js, "ORIG", &s) && !s.mirror && s.msgs == 10);
 }
 
 /* ---- 2. live mirroring ---- */
@@ -294,11 +247,12 @@ static void mirror_existing(void)
 static void mirror_live(void)
 {
     CHECK(js);
-    sstate s;
-    CHECKF(stream_state("M", &s) && s.msgs == 10, "M before: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(h_get_stream_state(js, "M", &s) && s.msgs == 10, "M before: " H_STATE_FMT,
+           H_STATE_ARGS(s));
     CHECK(pub_range("orig", 11, 15));
-    CHECKF(wait_state("M", 15, 15, 5000, &s), "M: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(s.first == 1, "M: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(h_wait_stream_state(js, "M", 15, 15, 5000, &s), "M: " H_STATE_FMT, H_STATE_ARGS(s));
+    CHECKF(s.first == 1, "M: " H_STATE_FMT, H_STATE_ARGS(s));
     char why[256] = "";
     CHECKF(same_range("ORIG", "M", 1, 15, why, sizeof why), "%s", why);
     CHECKF(wait_lag0("M", 3000, &s), "lag %" PRIu64, s.lag);
@@ -316,9 +270,9 @@ static void mirror_gaps(void)
     CHECK(js_DeleteMsg(js, "GAP", 4, NULL, &ec) == NATS_OK);
     CHECK(js_DeleteMsg(js, "GAP", 7, NULL, &ec) == NATS_OK);
     CHECK(add_mirror("MGAP", "GAP", 0, NULL, false, &ec) == NATS_OK);
-    sstate s;
-    CHECKF(wait_state("MGAP", 8, 10, 5000, &s), "MGAP: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(s.first == 1 && s.deleted == 2, "MGAP: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(h_wait_stream_state(js, "MGAP", 8, 10, 5000, &s), "MGAP: " H_STATE_FMT, H_STATE_ARGS(s));
+    CHECKF(s.first == 1 && s.deleted == 2, "MGAP: " H_STATE_FMT, H_STATE_ARGS(s));
     char why[256] = "";
     uint64_t kept[] = {1, 2, 3, 5, 6, 8, 9, 10};
     for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
@@ -332,16 +286,18 @@ static void mirror_gaps(void)
     jsOptions_Init(&o);
     o.Stream.Purge.Sequence = 7; /* up to, not including, 7 */
     CHECK(js_PurgeStream(js, "HEAD", &o, &ec) == NATS_OK);
-    CHECKF(stream_state("HEAD", &s) && s.msgs == 4 && s.first == 7,
-           "HEAD: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(h_get_stream_state(js, "HEAD", &s) && s.msgs == 4 && s.first == 7,
+           "HEAD: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECK(add_mirror("MHEAD", "HEAD", 0, NULL, false, &ec) == NATS_OK);
-    CHECKF(wait_state("MHEAD", 4, 10, 5000, &s), "MHEAD: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(s.first == 7, "MHEAD: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(h_wait_stream_state(js, "MHEAD", 4, 10, 5000, &s), "MHEAD: " H_STATE_FMT,
+           H_STATE_ARGS(s));
+    CHECKF(s.first == 7, "MHEAD: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECKF(same_range("HEAD", "MHEAD", 7, 10, why, sizeof why), "%s", why);
     CHECK(get_status("MHEAD", 6) == NATS_NOT_FOUND);
     /* the sequence goes on from the origin's */
     CHECK(pub_nth("head", 11) == 11);
-    CHECKF(wait_state("MHEAD", 5, 11, 5000, &s), "MHEAD: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(h_wait_stream_state(js, "MHEAD", 5, 11, 5000, &s), "MHEAD: " H_STATE_FMT,
+           H_STATE_ARGS(s));
     CHECKF(same_msg("HEAD", "MHEAD", 11, why, sizeof why), "%s", why);
 }
 
@@ -350,14 +306,15 @@ static void mirror_gaps(void)
 static void mirror_start_and_filter(void)
 {
     CHECK(js);
-    sstate s;
-    CHECKF(stream_state("ORIG", &s) && s.msgs == 15 && s.last == 15,
-           "ORIG: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(h_get_stream_state(js, "ORIG", &s) && s.msgs == 15 && s.last == 15,
+           "ORIG: " H_STATE_FMT, H_STATE_ARGS(s));
     jsErrCode ec = 0;
     natsStatus st = add_mirror("MSTART", "ORIG", 5, NULL, false, &ec);
     CHECKF(st == NATS_OK, "create: %s (%d)", nats_GetLastError(NULL), (int)ec);
-    CHECKF(wait_state("MSTART", 11, 15, 5000, &s), "MSTART: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(s.first == 5, "MSTART: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(h_wait_stream_state(js, "MSTART", 11, 15, 5000, &s), "MSTART: " H_STATE_FMT,
+           H_STATE_ARGS(s));
+    CHECKF(s.first == 5, "MSTART: " H_STATE_FMT, H_STATE_ARGS(s));
     char why[256] = "";
     CHECKF(same_range("ORIG", "MSTART", 5, 15, why, sizeof why), "%s", why);
     CHECK(get_status("MSTART", 4) == NATS_NOT_FOUND);
@@ -370,8 +327,9 @@ static void mirror_start_and_filter(void)
     /* only orig.a.>: the odd sequences 1..15 */
     st = add_mirror("MFILT", "ORIG", 0, "orig.a.>", false, &ec);
     CHECKF(st == NATS_OK, "create: %s (%d)", nats_GetLastError(NULL), (int)ec);
-    CHECKF(wait_state("MFILT", 8, 15, 5000, &s), "MFILT: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(s.first == 1, "MFILT: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(h_wait_stream_state(js, "MFILT", 8, 15, 5000, &s), "MFILT: " H_STATE_FMT,
+           H_STATE_ARGS(s));
+    CHECKF(s.first == 1, "MFILT: " H_STATE_FMT, H_STATE_ARGS(s));
     for (uint64_t q = 1; q <= 15; q++) {
         if (q % 2)
             CHECKF(same_msg("ORIG", "MFILT", q, why, sizeof why), "%s", why);
@@ -381,11 +339,12 @@ static void mirror_start_and_filter(void)
     /* a new matching message follows, a new other one does not */
     CHECK(pub_nth("orig", 16) == 16); /* orig.b.16 */
     CHECK(pub_nth("orig", 17) == 17); /* orig.a.17 */
-    CHECKF(wait_state("MFILT", 9, 17, 5000, &s), "MFILT: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(h_wait_stream_state(js, "MFILT", 9, 17, 5000, &s), "MFILT: " H_STATE_FMT,
+           H_STATE_ARGS(s));
     CHECKF(same_msg("ORIG", "MFILT", 17, why, sizeof why), "%s", why);
     CHECK(get_status("MFILT", 16) == NATS_NOT_FOUND);
     /* and M follows too: 17 */
-    CHECKF(wait_state("M", 17, 17, 5000, &s), "M: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(h_wait_stream_state(js, "M", 17, 17, 5000, &s), "M: " H_STATE_FMT, H_STATE_ARGS(s));
 }
 
 /* ---- 5. configuration errors ---- */
@@ -459,9 +418,10 @@ static void mirror_config_start_seq_and_time(void)
     jsErrCode ec = 0;
     natsStatus st = js_AddStream(NULL, js, &cfg, NULL, &ec);
     CHECKF(st == NATS_OK, "start seq and time: %d %d (%s)", st, (int)ec, nats_GetLastError(NULL));
-    sstate s;
-    CHECKF(wait_state("BOTH", 15, 17, 5000, &s), "BOTH: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(s.first == 3, "BOTH: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(h_wait_stream_state(js, "BOTH", 15, 17, 5000, &s), "BOTH: " H_STATE_FMT,
+           H_STATE_ARGS(s));
+    CHECKF(s.first == 3, "BOTH: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECK(js_DeleteStream(js, "BOTH", NULL, &ec) == NATS_OK);
 }
 
@@ -531,19 +491,21 @@ static void mirror_before_origin(void)
     jsErrCode ec = 0;
     natsStatus st = add_mirror("MLATER", "LATER", 0, NULL, false, &ec);
     CHECKF(st == NATS_OK, "create: %s (%d)", nats_GetLastError(NULL), (int)ec);
-    sstate s;
-    CHECKF(stream_state("MLATER", &s) && s.msgs == 0 && s.mirror &&
+    h_stream_state s;
+    CHECKF(h_get_stream_state(js, "MLATER", &s) && s.msgs == 0 && s.mirror &&
                !strcmp(s.mirror_name, "LATER"),
-           "MLATER: " STATE_FMT " mirror %d \"%s\"", STATE_ARGS(s), s.mirror, s.mirror_name);
+           "MLATER: " H_STATE_FMT " mirror %d \"%s\"", H_STATE_ARGS(s), s.mirror, s.mirror_name);
     CHECK(add_origin("LATER", "later") == NATS_OK);
     CHECK(pub_range("later", 1, 3));
     /* nats-server retries the upstream consumer on a timer: allow for that */
-    CHECKF(wait_state("MLATER", 3, 3, 15000, &s), "MLATER: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(s.first == 1, "MLATER: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(h_wait_stream_state(js, "MLATER", 3, 3, 15000, &s), "MLATER: " H_STATE_FMT,
+           H_STATE_ARGS(s));
+    CHECKF(s.first == 1, "MLATER: " H_STATE_FMT, H_STATE_ARGS(s));
     char why[256] = "";
     CHECKF(same_range("LATER", "MLATER", 1, 3, why, sizeof why), "%s", why);
     CHECK(pub_nth("later", 4) == 4);
-    CHECKF(wait_state("MLATER", 4, 4, 5000, &s), "MLATER: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(h_wait_stream_state(js, "MLATER", 4, 4, 5000, &s), "MLATER: " H_STATE_FMT,
+           H_STATE_ARGS(s));
 }
 
 /* ---- 7. a KV bucket mirrored with mirror_direct (nats.c KeyValueMirrorDirectGet) ---- */
@@ -578,8 +540,9 @@ static void mirror_kv_direct_get(void)
     }
     kvStore_Destroy(kv);
     CHECKF(ok, "%s", why);
-    sstate s;
-    CHECKF(wait_state("MIRROR", 100, 100, 5000, &s), "MIRROR: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(h_wait_stream_state(js, "MIRROR", 100, 100, 5000, &s), "MIRROR: " H_STATE_FMT,
+           H_STATE_ARGS(s));
     CHECKF(same_msg("KV_DG", "MIRROR", 23, why, sizeof why), "%s", why);
     jsStreamInfo *si = NULL;
     CHECK(js_GetStreamInfo(&si, js, "MIRROR", NULL, &ec) == NATS_OK);
@@ -616,35 +579,28 @@ static void mirror_restart(void)
     CHECK(pub_range("rst", 1, 5));
     jsErrCode ec = 0;
     CHECK(add_mirror("MRST", "RST", 0, NULL, false, &ec) == NATS_OK);
-    sstate s;
-    CHECKF(wait_state("MRST", 5, 5, 5000, &s), "MRST: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(h_wait_stream_state(js, "MRST", 5, 5, 5000, &s), "MRST: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECKF(wait_lag0("MRST", 3000, &s), "lag %" PRIu64, s.lag);
 
-    jsCtx_Destroy(js);
-    js = NULL;
-    natsConnection_Destroy(nc);
-    nc = NULL;
-    CHECK(h_server_stop(&srv) == 0);
-    CHECK(h_server_restart(&srv) == 0);
-    CHECK(h_connect(&srv, NULL, &nc, NULL, 0) == NATS_OK);
-    CHECK(natsConnection_JetStream(&js, nc, NULL) == NATS_OK);
+    CHECK(h_restart_js(&srv, &nc, &js) == 0);
 
-    CHECKF(stream_state("MRST", &s) && s.msgs == 5 && s.first == 1 && s.last == 5 && s.mirror &&
-               !strcmp(s.mirror_name, "RST"),
-           "MRST after restart: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(h_get_stream_state(js, "MRST", &s) && s.msgs == 5 && s.first == 1 && s.last == 5 &&
+               s.mirror && !strcmp(s.mirror_name, "RST"),
+           "MRST after restart: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECK(pub_range("rst", 6, 7));
-    CHECKF(wait_state("MRST", 7, 7, 10000, &s), "MRST: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(s.first == 1 && s.deleted == 0, "MRST: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(h_wait_stream_state(js, "MRST", 7, 7, 10000, &s), "MRST: " H_STATE_FMT, H_STATE_ARGS(s));
+    CHECKF(s.first == 1 && s.deleted == 0, "MRST: " H_STATE_FMT, H_STATE_ARGS(s));
     char why[256] = "";
     CHECKF(same_range("RST", "MRST", 1, 7, why, sizeof why), "%s", why);
     /* no duplicates come late either */
     CHECKF(wait_lag0("MRST", 3000, &s), "lag %" PRIu64, s.lag);
     h_sleep_ms(200);
-    CHECKF(stream_state("MRST", &s) && s.msgs == 7 && s.last == 7,
-           "MRST later: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(h_get_stream_state(js, "MRST", &s) && s.msgs == 7 && s.last == 7,
+           "MRST later: " H_STATE_FMT, H_STATE_ARGS(s));
     /* the mirrors made before the restart go on too */
     CHECK(pub_nth("orig", 18) == 18);
-    CHECKF(wait_state("M", 18, 18, 10000, &s), "M: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(h_wait_stream_state(js, "M", 18, 18, 10000, &s), "M: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECKF(same_msg("ORIG", "M", 18, why, sizeof why), "%s", why);
 }
 
@@ -657,16 +613,17 @@ static void mirror_origin_deleted(void)
     CHECK(pub_range("gone", 1, 6));
     jsErrCode ec = 0;
     CHECK(add_mirror("MGONE", "GONE", 0, NULL, false, &ec) == NATS_OK);
-    sstate s;
-    CHECKF(wait_state("MGONE", 6, 6, 5000, &s), "MGONE: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(h_wait_stream_state(js, "MGONE", 6, 6, 5000, &s), "MGONE: " H_STATE_FMT,
+           H_STATE_ARGS(s));
     CHECK(js_DeleteStream(js, "GONE", NULL, &ec) == NATS_OK);
     jsStreamInfo *si = NULL;
     CHECK(js_GetStreamInfo(&si, js, "GONE", NULL, &ec) == NATS_NOT_FOUND);
     /* still there a moment later, every message readable */
     h_sleep_ms(300);
-    CHECKF(stream_state("MGONE", &s) && s.msgs == 6 && s.first == 1 && s.last == 6 && s.mirror &&
-               !strcmp(s.mirror_name, "GONE"),
-           "MGONE: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(h_get_stream_state(js, "MGONE", &s) && s.msgs == 6 && s.first == 1 && s.last == 6 &&
+               s.mirror && !strcmp(s.mirror_name, "GONE"),
+           "MGONE: " H_STATE_FMT, H_STATE_ARGS(s));
     for (uint64_t q = 1; q <= 6; q++) {
         natsMsg *m = NULL;
         char want[32], subj[32];

@@ -462,13 +462,7 @@ static void durable_resume(void)
     CHECK(publish_n("chat.room.1", 2) == NATS_OK);
     CHECK(publish_n("chat.room.2", 1) == NATS_OK);
     h_sleep_ms(200);
-    jsCtx_Destroy(js);
-    js = NULL;
-    natsConnection_Destroy(nc);
-    nc = NULL;
-    CHECK(h_server_restart(&srv) == 0);
-    CHECK(h_connect(&srv, NULL, &nc, NULL, 0) == NATS_OK);
-    CHECK(natsConnection_JetStream(&js, nc, NULL) == NATS_OK);
+    CHECK(h_restart_js(&srv, &nc, &js) == 0);
     jsConsumerInfo *ci = NULL;
     CHECK(js_GetConsumerInfo(&ci, js, "CHAT", "alice", NULL, &ec) == NATS_OK);
     /* the delivered stream sequence may already have moved past room 2's message 4 (nats-server
@@ -628,13 +622,7 @@ static void ephemeral_survives_restart(void)
     natsMsg_Destroy(m2);
     natsSubscription_Destroy(sub);
     natsInbox_Destroy(inbox);
-    jsCtx_Destroy(js);
-    js = NULL;
-    natsConnection_Destroy(nc);
-    nc = NULL;
-    CHECK(h_server_restart(&srv) == 0);
-    CHECK(h_connect(&srv, NULL, &nc, NULL, 0) == NATS_OK);
-    CHECK(natsConnection_JetStream(&js, nc, NULL) == NATS_OK);
+    CHECK(h_restart_js(&srv, &nc, &js) == 0);
     jsConsumerInfo *ci = NULL;
     jsErrCode ec = 0;
     CHECK(js_GetConsumerInfo(&ci, js, "EPH", "e1", NULL, &ec) == NATS_OK);

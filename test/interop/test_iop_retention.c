@@ -65,8 +65,9 @@ static json_t *create_raw(const char *stream, const char *name, const char *acti
     char act[64] = "";
     if (action)
         snprintf(act, sizeof act, ",\"action\":\"%s\"", action);
-    snprintf(body, sizeof body, "{\"stream_name\":\"%s\"%s,\"config\":{\"durable_name\":\"%s\"%s%s}}",
-             stream, act, name, cfg[0] ? "," : "", cfg);
+    snprintf(body, sizeof body,
+             "{\"stream_name\":\"%s\"%s,\"config\":{\"durable_name\":\"%s\"%s%s}}", stream, act,
+             name, cfg[0] ? "," : "", cfg);
     return h_js_api(nc, subj, body);
 }
 
@@ -140,50 +141,15 @@ static natsSubscription *bind_pull(const char *stream, const char *consumer)
     return sub;
 }
 
-/* Stream state; false when the info request failed. */
-typedef struct sstate {
-    uint64_t msgs, first, last;
-    int64_t deleted;
-} sstate;
-
-static bool stream_state(const char *name, sstate *s)
-{
-    jsStreamInfo *si = NULL;
-    jsErrCode ec = 0;
-    memset(s, 0, sizeof *s);
-    if (js_GetStreamInfo(&si, js, name, NULL, &ec) != NATS_OK)
-        return false;
-    s->msgs = si->State.Msgs;
-    s->first = si->State.FirstSeq;
-    s->last = si->State.LastSeq;
-    s->deleted = si->State.NumDeleted;
-    jsStreamInfo_Destroy(si);
-    return true;
-}
-
-/* Waits (up to 1.5 s) until the stream holds `msgs` messages; the last state seen in *s. */
-static bool wait_msgs(const char *name, uint64_t msgs, sstate *s)
-{
-    int64_t deadline = h_now_ms() + 1500;
-    for (;;) {
-        bool ok = stream_state(name, s);
-        if (ok && s->msgs == msgs)
-            return true;
-        if (h_now_ms() >= deadline)
-            return false;
-        h_sleep_ms(20);
-    }
-}
-
 /* Expect the stream to hold msgs messages, first..last (0: not checked). */
-#define CHECK_STATE(name, m, f, l)                                                              \
-    do {                                                                                        \
-        sstate s_;                                                                              \
-        bool w_ = wait_msgs(name, m, &s_);                                                      \
-        CHECKF(w_ && ((f) == 0 || s_.first == (uint64_t)(f)) &&                                 \
-                   ((l) == 0 || s_.last == (uint64_t)(l)),                                      \
-               "%s: msgs %" PRIu64 " first %" PRIu64 " last %" PRIu64 ", want %d %d %d", name,  \
-               s_.msgs, s_.first, s_.last, (int)(m), (int)(f), (int)(l));                      \
+#define CHECK_STATE(name, m, f, l)                                                                 \
+    do {                                                                                           \
+        h_stream_state s_;                                                                         \
+        bool w_ = h_wait_stream_state(js, name, m, 0, 1500, &s_);                                  \
+        CHECKF(w_ && ((f) == 0 || s_.first == (uint64_t)(f)) &&                                    \
+                   ((l) == 0 || s_.last == (uint64_t)(l)),                                         \
+               "%s: msgs %" PRIu64 " first %" PRIu64 " last %" PRIu64 ", want %d %d %d", name,     \
+               s_.msgs, s_.first, s_.last, (int)(m), (int)(f), (int)(l));                          \
     } while (0)
 
 /* The fields of an ack reply subject: $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.
@@ -678,8 +644,8 @@ static void workqueue_consumer_rules(void)
     ec = 0;
     CHECK(js_DeleteConsumer(js, "WQR", "W1", NULL, &ec) == NATS_OK);
     /* filtered ones that do not overlap */
-    CHECK(create_code("WQR", "A", NULL,
-                      "\"ack_policy\":\"explicit\",\"filter_subject\":\"wqr.a\"", d, sizeof d) == 0);
+    CHECK(create_code("WQR", "A", NULL, "\"ack_policy\":\"explicit\",\"filter_subject\":\"wqr.a\"",
+                      d, sizeof d) == 0);
     CHECK(create_code("WQR", "B", NULL,
                       "\"ack_policy\":\"explicit\",\"filter_subject\":\"wqr.b.*\"", d,
                       sizeof d) == 0);
@@ -702,8 +668,8 @@ static void workqueue_consumer_rules(void)
                        "\"deliver_policy\":\"last\"",
                        d, sizeof d);
     CHECKF(code == 10101, "filtered deliver last: %d %s", code, d);
-    CHECK(create_code("WQR", "C", NULL,
-                      "\"ack_policy\":\"explicit\",\"filter_subject\":\"wqr.c\"", d, sizeof d) == 0);
+    CHECK(create_code("WQR", "C", NULL, "\"ack_policy\":\"explicit\",\"filter_subject\":\"wqr.c\"",
+                      d, sizeof d) == 0);
     jsConsumerNamesList *nl = NULL;
     CHECK(js_ConsumerNames(&nl, js, "WQR", NULL, &ec) == NATS_OK);
     int count = nl->Count;
@@ -1049,7 +1015,8 @@ static void consumer_pause(void)
     int64_t t0 = h_now_ms();
     json_t *j = h_js_api(nc, "$JS.API.CONSUMER.PAUSE.PAU.P", body);
     CHECK(j);
-    bool ok = json_is_true(json_object_get(j, "paused")) && !strcmp(jstr(j, "pause_until", NULL), ts) &&
+    bool ok = json_is_true(json_object_get(j, "paused")) &&
+              !strcmp(jstr(j, "pause_until", NULL), ts) &&
               jint(j, "pause_remaining", NULL) > 1000000000LL &&
               jint(j, "pause_remaining", NULL) <= 1500000000LL &&
               !strcmp(jstr(j, "type", NULL), "io.nats.jetstream.api.v1.consumer_pause_response");
@@ -1096,8 +1063,8 @@ static void consumer_pause(void)
     }
     natsSubscription_Destroy(w);
     natsInbox_Destroy(inbox);
-    CHECKF(got == 2 && first_at >= 1400 && first_at < 2500, "after the pause: got %d, first at %d ms",
-           got, (int)first_at);
+    CHECKF(got == 2 && first_at >= 1400 && first_at < 2500,
+           "after the pause: got %d, first at %d ms", got, (int)first_at);
     j = h_js_api(nc, "$JS.API.CONSUMER.INFO.PAU.P", "");
     ok = !json_is_true(json_object_get(j, "paused")) && !json_object_get(j, "pause_remaining");
     json_decref(j);

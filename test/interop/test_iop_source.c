@@ -106,37 +106,17 @@ static uint64_t pub(const char *subj, const char *data, bool hdrs, const char *m
     return seq;
 }
 
-typedef struct sstate {
-    uint64_t msgs, first, last;
-} sstate;
-
-#define STATE_FMT "msgs %" PRIu64 " first %" PRIu64 " last %" PRIu64
-#define STATE_ARGS(s) (s).msgs, (s).first, (s).last
-
-static bool stream_state(const char *name, sstate *s)
-{
-    jsStreamInfo *si = NULL;
-    jsErrCode ec = 0;
-    memset(s, 0, sizeof *s);
-    if (js_GetStreamInfo(&si, js, name, NULL, &ec) != NATS_OK)
-        return false;
-    s->msgs = si->State.Msgs;
-    s->first = si->State.FirstSeq;
-    s->last = si->State.LastSeq;
-    jsStreamInfo_Destroy(si);
-    return true;
-}
-
 /* Polls (every 20 ms, up to timeout_ms) until the stream holds at least n messages, then
  * waits SETTLE_MS and requires exactly n at sequences 1..n (nothing more came late). The last
  * state seen in *s. */
-static bool settles(const char *name, uint64_t n, int timeout_ms, sstate *s)
+static bool settles(const char *name, uint64_t n, int timeout_ms, h_stream_state *s)
 {
     int64_t deadline = h_now_ms() + timeout_ms;
-    while (!(stream_state(name, s) && s->msgs >= n) && h_now_ms() < deadline)
+    while (!(h_get_stream_state(js, name, s) && s->msgs >= n) && h_now_ms() < deadline)
         h_sleep_ms(20);
     h_sleep_ms(SETTLE_MS);
-    return stream_state(name, s) && s->msgs == n && s->last == n && (n == 0 || s->first == 1);
+    return h_get_stream_state(js, name, s) && s->msgs == n && s->last == n &&
+           (n == 0 || s->first == 1);
 }
 
 /* The message `stream` should hold at some sequence. */
@@ -412,18 +392,6 @@ static bool wait_sources_caught_up(const char *stream, const char **names, int n
 }
 
 /* Stops the server, starts it again on the same store and reconnects. */
-static bool restart_server(void)
-{
-    jsCtx_Destroy(js);
-    js = NULL;
-    natsConnection_Destroy(nc);
-    nc = NULL;
-    if (h_server_stop(&srv) != 0 || h_server_restart(&srv) != 0)
-        return false;
-    if (h_connect(&srv, NULL, &nc, NULL, 0) != NATS_OK)
-        return false;
-    return natsConnection_JetStream(&js, nc, NULL) == NATS_OK;
-}
 
 /* ---- 1. aggregation ---- */
 
@@ -443,8 +411,8 @@ static void source_aggregate(void)
     jsErrCode ec = 0;
     natsStatus st = add_stream("AGG", NULL, (jsStreamSource *[2]){&a, &b}, 2, &ec);
     CHECKF(st == NATS_OK, "create AGG: %s (%d)", nats_GetLastError(NULL), (int)ec);
-    sstate s;
-    CHECKF(settles("AGG", 5, WAIT_MS, &s), "AGG: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(settles("AGG", 5, WAIT_MS, &s), "AGG: " H_STATE_FMT, H_STATE_ARGS(s));
     want w[5] = {{"A", 1, NULL, NULL, NULL, NULL}, {"A", 2, NULL, NULL, NULL, NULL},
                  {"A", 3, NULL, NULL, NULL, NULL}, {"B", 1, NULL, NULL, NULL, NULL},
                  {"B", 2, NULL, NULL, NULL, NULL}};
@@ -459,8 +427,10 @@ static void source_aggregate(void)
     jsStreamInfo_Destroy(si);
     CHECK(cfg_ok);
     /* the origins are untouched */
-    CHECKF(stream_state("A", &s) && s.msgs == 3 && s.last == 3, "A: " STATE_FMT, STATE_ARGS(s));
-    CHECKF(stream_state("B", &s) && s.msgs == 2 && s.last == 2, "B: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(h_get_stream_state(js, "A", &s) && s.msgs == 3 && s.last == 3, "A: " H_STATE_FMT,
+           H_STATE_ARGS(s));
+    CHECKF(h_get_stream_state(js, "B", &s) && s.msgs == 2 && s.last == 2, "B: " H_STATE_FMT,
+           H_STATE_ARGS(s));
 }
 
 /* ---- 2. live ---- */
@@ -468,19 +438,20 @@ static void source_aggregate(void)
 static void source_live(void)
 {
     CHECK(js);
-    sstate s;
-    CHECKF(stream_state("AGG", &s) && s.msgs == 5, "AGG before: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(h_get_stream_state(js, "AGG", &s) && s.msgs == 5, "AGG before: " H_STATE_FMT,
+           H_STATE_ARGS(s));
     CHECK(pub("a.4", "a-4", false, NULL) == 4);
     CHECK(pub("b.3", "b-3", true, NULL) == 3);
     CHECK(pub("a.5", "a-5", false, NULL) == 5);
-    CHECKF(settles("AGG", 8, WAIT_MS, &s), "AGG: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(settles("AGG", 8, WAIT_MS, &s), "AGG: " H_STATE_FMT, H_STATE_ARGS(s));
     want w[3] = {{"A", 4, NULL, NULL, NULL, NULL}, {"A", 5, NULL, NULL, NULL, NULL},
                  {"B", 3, NULL, NULL, NULL, NULL}};
     char why[512] = "";
     CHECKF(holds_merged("AGG", 6, w, 3, why, sizeof why), "%.400s", why);
     /* one at a time: each lands at the next sequence */
     CHECK(pub("b.4", "b-4", false, NULL) == 4);
-    CHECKF(settles("AGG", 9, WAIT_MS, &s), "AGG: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(settles("AGG", 9, WAIT_MS, &s), "AGG: " H_STATE_FMT, H_STATE_ARGS(s));
     want w9 = {"B", 4, NULL, NULL, NULL, NULL};
     CHECKF(check_one("AGG", 9, &w9, why, sizeof why), "%.400s", why);
 }
@@ -501,8 +472,8 @@ static void source_filter(void)
     jsErrCode ec = 0;
     natsStatus st = add_stream("FS", NULL, (jsStreamSource *[1]){&f}, 1, &ec);
     CHECKF(st == NATS_OK, "create FS: %s (%d)", nats_GetLastError(NULL), (int)ec);
-    sstate s;
-    CHECKF(settles("FS", 3, WAIT_MS, &s), "FS: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(settles("FS", 3, WAIT_MS, &s), "FS: " H_STATE_FMT, H_STATE_ARGS(s));
     want w[4] = {{"FO", 1, "f.keep.>", NULL, NULL, NULL}, {"FO", 3, "f.keep.>", NULL, NULL, NULL},
                  {"FO", 5, "f.keep.>", NULL, NULL, NULL}, {"FO", 7, "f.keep.>", NULL, NULL, NULL}};
     char why[512] = "";
@@ -510,7 +481,7 @@ static void source_filter(void)
     /* live: a new non-matching message stays out, a matching one follows */
     CHECK(pub("f.drop.6", "f-6", false, NULL) == 6);
     CHECK(pub("f.keep.7", "f-7", false, NULL) == 7);
-    CHECKF(settles("FS", 4, WAIT_MS, &s), "FS: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(settles("FS", 4, WAIT_MS, &s), "FS: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECKF(holds_in_order("FS", 1, w, 4, why, sizeof why), "%.400s", why);
     jsStreamInfo *si = NULL;
     CHECK(js_GetStreamInfo(&si, js, "FS", NULL, &ec) == NATS_OK);
@@ -526,22 +497,22 @@ static void source_filter(void)
 static void source_start_seq(void)
 {
     CHECK(js);
-    sstate s;
-    CHECKF(stream_state("FO", &s) && s.msgs == 7, "FO: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(h_get_stream_state(js, "FO", &s) && s.msgs == 7, "FO: " H_STATE_FMT, H_STATE_ARGS(s));
     jsStreamSource f;
     src_init(&f, "FO", NULL, 4);
     jsErrCode ec = 0;
     natsStatus st = add_stream("SS", NULL, (jsStreamSource *[1]){&f}, 1, &ec);
     CHECKF(st == NATS_OK, "create SS: %s (%d)", nats_GetLastError(NULL), (int)ec);
     /* FO's 4..7 at SS's own 1..4 */
-    CHECKF(settles("SS", 4, WAIT_MS, &s), "SS: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(settles("SS", 4, WAIT_MS, &s), "SS: " H_STATE_FMT, H_STATE_ARGS(s));
     want w[5] = {{"FO", 4, NULL, NULL, NULL, NULL}, {"FO", 5, NULL, NULL, NULL, NULL},
                  {"FO", 6, NULL, NULL, NULL, NULL}, {"FO", 7, NULL, NULL, NULL, NULL},
                  {"FO", 8, NULL, NULL, NULL, NULL}};
     char why[512] = "";
     CHECKF(holds_in_order("SS", 1, w, 4, why, sizeof why), "%.400s", why);
     CHECK(pub("f.drop.8", "f-8", false, NULL) == 8);
-    CHECKF(settles("SS", 5, WAIT_MS, &s), "SS: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(settles("SS", 5, WAIT_MS, &s), "SS: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECKF(holds_in_order("SS", 1, w, 5, why, sizeof why), "%.400s", why);
     jsStreamInfo *si = NULL;
     CHECK(js_GetStreamInfo(&si, js, "SS", NULL, &ec) == NATS_OK);
@@ -560,21 +531,22 @@ static void source_before_origin(void)
     jsErrCode ec = 0;
     natsStatus st = add_stream("EARLY", NULL, (jsStreamSource *[1]){&l}, 1, &ec);
     CHECKF(st == NATS_OK, "create EARLY: %s (%d)", nats_GetLastError(NULL), (int)ec);
-    sstate s;
-    CHECKF(stream_state("EARLY", &s) && s.msgs == 0, "EARLY: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(h_get_stream_state(js, "EARLY", &s) && s.msgs == 0, "EARLY: " H_STATE_FMT,
+           H_STATE_ARGS(s));
     CHECK(add_stream("LATE", "late.>", NULL, 0, NULL) == NATS_OK);
     CHECK(pub("late.1", "l-1", true, NULL) == 1);
     CHECK(pub("late.2", "l-2", false, NULL) == 2);
     CHECK(pub("late.3", "l-3", false, NULL) == 3);
     /* nats-server retries the upstream consumer on a timer (a few seconds apart): allow 15 s
      * here, as test_iop_mirror.c does for a mirror made before its origin */
-    CHECKF(settles("EARLY", 3, 15000, &s), "EARLY: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(settles("EARLY", 3, 15000, &s), "EARLY: " H_STATE_FMT, H_STATE_ARGS(s));
     want w[4] = {{"LATE", 1, NULL, NULL, NULL, NULL}, {"LATE", 2, NULL, NULL, NULL, NULL},
                  {"LATE", 3, NULL, NULL, NULL, NULL}, {"LATE", 4, NULL, NULL, NULL, NULL}};
     char why[512] = "";
     CHECKF(holds_in_order("EARLY", 1, w, 3, why, sizeof why), "%.400s", why);
     CHECK(pub("late.4", "l-4", false, NULL) == 4);
-    CHECKF(settles("EARLY", 4, WAIT_MS, &s), "EARLY: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(settles("EARLY", 4, WAIT_MS, &s), "EARLY: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECKF(holds_in_order("EARLY", 1, w, 4, why, sizeof why), "%.400s", why);
 }
 
@@ -590,22 +562,22 @@ static void source_own_subjects(void)
     jsErrCode ec = 0;
     natsStatus st = add_stream("OWN", "own.>", (jsStreamSource *[1]){&i}, 1, &ec);
     CHECKF(st == NATS_OK, "create OWN: %s (%d)", nats_GetLastError(NULL), (int)ec);
-    sstate s;
-    CHECKF(settles("OWN", 1, WAIT_MS, &s), "OWN: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(settles("OWN", 1, WAIT_MS, &s), "OWN: " H_STATE_FMT, H_STATE_ARGS(s));
     /* each publish acked by OWN at the next sequence, each sourced one waited for in turn */
     CHECK(pub("own.1", "own-1", false, NULL) == 2);
     CHECK(pub("io.2", "io-2", false, NULL) == 2);
-    CHECKF(settles("OWN", 3, WAIT_MS, &s), "OWN: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(settles("OWN", 3, WAIT_MS, &s), "OWN: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECK(pub("own.2", "own-2", false, NULL) == 4);
     CHECK(pub("io.3", "io-3", false, NULL) == 3);
-    CHECKF(settles("OWN", 5, WAIT_MS, &s), "OWN: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(settles("OWN", 5, WAIT_MS, &s), "OWN: " H_STATE_FMT, H_STATE_ARGS(s));
     want w[5] = {{"IO", 1, NULL, NULL, NULL, NULL}, {NULL, 0, NULL, NULL, "own.1", "own-1"},
                  {"IO", 2, NULL, NULL, NULL, NULL}, {NULL, 0, NULL, NULL, "own.2", "own-2"},
                  {"IO", 3, NULL, NULL, NULL, NULL}};
     char why[512] = "";
     CHECKF(holds_in_order("OWN", 1, w, 5, why, sizeof why), "%.400s", why);
     /* the origin did not get OWN's publishes */
-    CHECKF(stream_state("IO", &s) && s.msgs == 3, "IO: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(h_get_stream_state(js, "IO", &s) && s.msgs == 3, "IO: " H_STATE_FMT, H_STATE_ARGS(s));
 }
 
 /* ---- 7. stream info ---- */
@@ -630,8 +602,8 @@ static void source_info(void)
     /* lag counts what the source has not copied yet: nats-server updates it from the
      * upstream consumer's pending count, so after new messages it drops back to 0 */
     CHECK(pub("a.6", "a-6", false, NULL) == 6);
-    sstate s;
-    CHECKF(settles("AGG", 10, WAIT_MS, &s), "AGG: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(settles("AGG", 10, WAIT_MS, &s), "AGG: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECKF(wait_sources_caught_up("AGG", (const char *[2]){"A", "B"}, 2, WAIT_MS, why, sizeof why),
            "%.400s", why);
     /* 2.10 added filter_subject to the info's sources block (2.9 has name, lag, active) */
@@ -767,8 +739,8 @@ static void source_update(void)
     src_init(&ub, "UB", NULL, 0);
     jsErrCode ec = 0;
     CHECK(add_stream("U", NULL, (jsStreamSource *[1]){&ua}, 1, &ec) == NATS_OK);
-    sstate s;
-    CHECKF(settles("U", 2, WAIT_MS, &s), "U: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(settles("U", 2, WAIT_MS, &s), "U: " H_STATE_FMT, H_STATE_ARGS(s));
     want w[8] = {{"UA", 1, NULL, NULL, NULL, NULL}, {"UA", 2, NULL, NULL, NULL, NULL},
                  {"UB", 1, NULL, NULL, NULL, NULL}, {"UB", 2, NULL, NULL, NULL, NULL},
                  {"UB", 3, NULL, NULL, NULL, NULL}, {"UA", 3, NULL, NULL, NULL, NULL},
@@ -788,10 +760,10 @@ static void source_update(void)
     int nsrc = si->Config->SourcesLen;
     jsStreamInfo_Destroy(si);
     CHECKF(nsrc == 2, "updated config has %d sources", nsrc);
-    CHECKF(settles("U", 5, WAIT_MS, &s), "U: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(settles("U", 5, WAIT_MS, &s), "U: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECKF(holds_in_order("U", 1, w, 5, why, sizeof why), "%.400s", why);
     CHECK(pub("ua.3", "ua-3", false, NULL) == 3);
-    CHECKF(settles("U", 6, WAIT_MS, &s), "U: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(settles("U", 6, WAIT_MS, &s), "U: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECKF(check_one("U", 6, &w[5], why, sizeof why), "%.400s", why);
     CHECKF(wait_sources_caught_up("U", (const char *[2]){"UA", "UB"}, 2, WAIT_MS, why, sizeof why),
            "%.400s", why);
@@ -803,9 +775,9 @@ static void source_update(void)
     CHECKF(st == NATS_OK, "update: %s (%d)", nats_GetLastError(NULL), (int)ec);
     CHECK(pub("ua.4", "ua-4", false, NULL) == 4);
     CHECK(pub("ub.4", "ub-4", false, NULL) == 4);
-    CHECKF(settles("U", 7, WAIT_MS, &s), "U: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(settles("U", 7, WAIT_MS, &s), "U: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECK(pub("ub.5", "ub-5", false, NULL) == 5);
-    CHECKF(settles("U", 8, WAIT_MS, &s), "U: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(settles("U", 8, WAIT_MS, &s), "U: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECKF(holds_in_order("U", 1, w, 8, why, sizeof why), "%.400s", why);
     CHECKF(wait_sources_caught_up("U", (const char *[1]){"UB"}, 1, WAIT_MS, why, sizeof why),
            "%.400s", why);
@@ -827,8 +799,8 @@ static void source_restart(void)
     src_init(&rb, "RB", NULL, 0);
     jsErrCode ec = 0;
     CHECK(add_stream("RAGG", NULL, (jsStreamSource *[2]){&ra, &rb}, 2, &ec) == NATS_OK);
-    sstate s;
-    CHECKF(settles("RAGG", 4, WAIT_MS, &s), "RAGG: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(settles("RAGG", 4, WAIT_MS, &s), "RAGG: " H_STATE_FMT, H_STATE_ARGS(s));
     want w[7] = {{"RA", 1, NULL, NULL, NULL, NULL}, {"RA", 2, NULL, NULL, NULL, NULL},
                  {"RB", 1, NULL, NULL, NULL, NULL}, {"RA", 3, NULL, NULL, NULL, NULL},
                  {"RA", 4, NULL, NULL, NULL, NULL}, {"RA", 5, NULL, NULL, NULL, NULL},
@@ -839,32 +811,32 @@ static void source_restart(void)
                                   sizeof why),
            "%.400s", why);
     uint64_t agg_before = 0;
-    CHECK(stream_state("AGG", &s));
+    CHECK(h_get_stream_state(js, "AGG", &s));
     agg_before = s.msgs;
 
-    CHECK(restart_server());
+    CHECK(h_restart_js(&srv, &nc, &js) == 0);
 
     /* nothing copied again on start-up */
-    CHECKF(settles("RAGG", 4, WAIT_MS, &s), "RAGG after restart: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(settles("RAGG", 4, WAIT_MS, &s), "RAGG after restart: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECKF(holds_merged("RAGG", 1, w, 4, why, sizeof why), "%.400s", why);
-    CHECKF(settles("AGG", agg_before, WAIT_MS, &s), "AGG after restart: " STATE_FMT " (was %" PRIu64
-           ")", STATE_ARGS(s), agg_before);
+    CHECKF(settles("AGG", agg_before, WAIT_MS, &s),
+           "AGG after restart: " H_STATE_FMT " (was %" PRIu64 ")", H_STATE_ARGS(s), agg_before);
     /* exactly the new ones follow */
     CHECK(pub("ra.4", "ra-4", false, NULL) == 4);
     CHECK(pub("ra.5", "ra-5", true, NULL) == 5);
     CHECK(pub("rb.2", "rb-2", false, NULL) == 2);
-    CHECKF(settles("RAGG", 7, 10000, &s), "RAGG: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(settles("RAGG", 7, 10000, &s), "RAGG: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECKF(holds_merged("RAGG", 1, w, 4, why, sizeof why), "%.400s", why);
     CHECKF(holds_merged("RAGG", 5, w + 4, 3, why, sizeof why), "%.400s", why);
     CHECKF(wait_sources_caught_up("RAGG", (const char *[2]){"RA", "RB"}, 2, WAIT_MS, why,
                                   sizeof why),
            "%.400s", why);
     h_sleep_ms(300);
-    CHECKF(stream_state("RAGG", &s) && s.msgs == 7 && s.last == 7,
-           "RAGG later: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(h_get_stream_state(js, "RAGG", &s) && s.msgs == 7 && s.last == 7,
+           "RAGG later: " H_STATE_FMT, H_STATE_ARGS(s));
     /* and the aggregate made before the restart goes on too */
     CHECK(pub("b.5", "b-5", false, NULL) == 5);
-    CHECKF(settles("AGG", agg_before + 1, 10000, &s), "AGG: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(settles("AGG", agg_before + 1, 10000, &s), "AGG: " H_STATE_FMT, H_STATE_ARGS(s));
     want w5 = {"B", 5, NULL, NULL, NULL, NULL};
     CHECKF(check_one("AGG", agg_before + 1, &w5, why, sizeof why), "%.400s", why);
 }
@@ -893,13 +865,13 @@ static void source_dedup(void)
     jsErrCode ec = 0;
     CHECK(add_stream("DAGG", NULL, (jsStreamSource *[2]){&da, &db}, 2, &ec) == NATS_OK);
     CHECK(pub("da.1", "from-a", false, "x") == 1);
-    sstate s;
-    CHECKF(settles("DAGG", 1, WAIT_MS, &s), "DAGG: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(settles("DAGG", 1, WAIT_MS, &s), "DAGG: " H_STATE_FMT, H_STATE_ARGS(s));
     /* a different stream: not a duplicate for DB itself */
     CHECK(pub("db.1", "from-b", false, "x") == 1);
     h_sleep_ms(700);
-    CHECKF(settles("DAGG", 1, WAIT_MS, &s), "DAGG: " STATE_FMT " (the duplicate was stored?)",
-           STATE_ARGS(s));
+    CHECKF(settles("DAGG", 1, WAIT_MS, &s), "DAGG: " H_STATE_FMT " (the duplicate was stored?)",
+           H_STATE_ARGS(s));
     want w[2] = {{"DA", 1, NULL, NULL, NULL, NULL}, {"DA", 2, NULL, NULL, NULL, NULL}};
     char why[512] = "";
     CHECKF(holds_in_order("DAGG", 1, w, 1, why, sizeof why), "%.400s", why);
@@ -911,12 +883,12 @@ static void source_dedup(void)
     CHECK(id_ok);
     /* DA's source goes on */
     CHECK(pub("da.2", "a-2", false, NULL) == 2);
-    CHECKF(settles("DAGG", 2, WAIT_MS, &s), "DAGG: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(settles("DAGG", 2, WAIT_MS, &s), "DAGG: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECKF(holds_in_order("DAGG", 1, w, 2, why, sizeof why), "%.400s", why);
     /* DB's next message: reported, not asserted (see above) */
     CHECK(pub("db.2", "b-2", false, "y") == 2);
     int64_t t0 = h_now_ms();
-    while (!(stream_state("DAGG", &s) && s.msgs >= 3) && h_now_ms() - t0 < 3000)
+    while (!(h_get_stream_state(js, "DAGG", &s) && s.msgs >= 3) && h_now_ms() - t0 < 3000)
         h_sleep_ms(20);
     if (s.msgs >= 3) {
         const char *src = NULL;
@@ -961,15 +933,15 @@ static void source_transform(void)
     json_decref(j);
     CHECKF(c == 0, "create TAGG: err_code %d", c);
     CHECK(dest_ok);
-    sstate s;
-    CHECKF(settles("TAGG", 2, WAIT_MS, &s), "TAGG: " STATE_FMT, STATE_ARGS(s));
+    h_stream_state s;
+    CHECKF(settles("TAGG", 2, WAIT_MS, &s), "TAGG: " H_STATE_FMT, H_STATE_ARGS(s));
     want w[3] = {{"TA", 1, "ta.>", "x.>", "x.1", NULL},
                  {"TA", 2, "ta.>", "x.>", "x.k.2", NULL},
                  {"TA", 3, "ta.>", "x.>", "x.3", NULL}};
     char why[512] = "";
     CHECKF(holds_in_order("TAGG", 1, w, 2, why, sizeof why), "%.400s", why);
     CHECK(pub("ta.3", "ta-3", false, NULL) == 3);
-    CHECKF(settles("TAGG", 3, WAIT_MS, &s), "TAGG: " STATE_FMT, STATE_ARGS(s));
+    CHECKF(settles("TAGG", 3, WAIT_MS, &s), "TAGG: " H_STATE_FMT, H_STATE_ARGS(s));
     CHECKF(holds_in_order("TAGG", 1, w, 3, why, sizeof why), "%.400s", why);
 }
 
