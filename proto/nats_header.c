@@ -297,6 +297,37 @@ void nats_header_build_free(nats_header_builder *b)
 
 static const char bare_status[] = "NATS/1.0\r\n";
 
+char *nats_header_extend_without(const char *block, size_t len,
+                                 bool (*drop)(nats_slice key, void *arg), void *arg,
+                                 const char *lines, size_t lines_len, size_t *out_len)
+{
+    if (len < 2)
+        return nats_header_extend(block, len, lines, lines_len, out_len);
+    char *out = malloc(len + lines_len); /* at most: the block, the lines */
+    if (!out)
+        return NULL;
+    const char *p = block, *end = block + len - 2; /* without the closing empty line */
+    size_t w = 0;
+    for (bool status_line = true; p < end; status_line = false) {
+        const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2);
+        if (!eol) {
+            free(out);
+            return NULL;
+        }
+        size_t n = (size_t)(eol - p) + 2;
+        const char *colon = status_line ? NULL : memchr(p, ':', n - 2);
+        if (!colon || !drop((nats_slice){p, (size_t)(colon - p)}, arg)) {
+            memcpy(out + w, p, n);
+            w += n;
+        }
+        p += n;
+    }
+    memcpy(out + w, lines, lines_len);
+    memcpy(out + w + lines_len, "\r\n", 2);
+    *out_len = w + lines_len + 2;
+    return out;
+}
+
 size_t nats_header_extended_len(size_t len, size_t lines_len)
 {
     return (len >= 2 ? len - 2 : sizeof bare_status - 1) + lines_len + 2;

@@ -54,6 +54,13 @@ bool nats_header_find(const char *block, size_t len, const char *key, nats_slice
  * message. A new buffer (free it) of *out_len bytes, or NULL when out of memory. */
 char *nats_header_extend(const char *block, size_t len, const char *lines, size_t lines_len,
                          size_t *out_len);
+/* nats_header_extend with the block's field lines whose key `drop` accepts left out (how a
+ * sourced copy loses the origin's Nats-Expected-* lines): any number of lines and keys of any
+ * length, the others kept byte for byte. NULL when out of memory or when a line of the block
+ * has no CRLF. */
+char *nats_header_extend_without(const char *block, size_t len,
+                                 bool (*drop)(nats_slice key, void *arg), void *arg,
+                                 const char *lines, size_t lines_len, size_t *out_len);
 /* The length nats_header_extend gives, without making the block. */
 size_t nats_header_extended_len(size_t len, size_t lines_len);
 

@@ -122,37 +122,13 @@ static bool needs_rewrite(const stream_msg *m)
                               memmem(m->hdr, m->hdr_len, expected, sizeof expected - 1));
 }
 
-/* The origin's block rebuilt without its Nats-Stream-Source and Nats-Expected-* lines, with
- * ours (value) added: a malloc'd block of *len bytes, or NULL when the block does not parse
- * (more fields than the parser holds) or building failed. */
-static char *rebuilt_header(const stream_msg *m, const char *value, size_t vlen, size_t *len)
+/* The lines a sourced copy leaves out: the origin's own Nats-Stream-Source (ours replaces it)
+ * and its Nats-Expected-* (checked at the origin). */
+static bool dropped_line(nats_slice key, void *arg)
 {
-    nats_header h;
-    if (nats_header_parse(m->hdr, m->hdr_len, &h) < 0)
-        return NULL;
-    char desc[256] = "";
-    if (h.description.ptr)
-        snprintf(desc, sizeof desc, "%.*s", (int)h.description.len, h.description.ptr);
-    nats_header_builder b;
-    nats_header_build_start(&b, h.status, desc);
-    for (size_t i = 0; i < h.nfields; i++) {
-        nats_slice k = h.fields[i].key;
-        char key[256];
-        if (k.len >= sizeof key || is_expectation(k) ||
-            (k.len == strlen(HDR_STREAM_SOURCE) && memcmp(k.ptr, HDR_STREAM_SOURCE, k.len) == 0))
-            continue;
-        memcpy(key, k.ptr, k.len);
-        key[k.len] = 0;
-        nats_header_build_add(&b, key, h.fields[i].value.ptr ? h.fields[i].value.ptr : "",
-                              h.fields[i].value.len);
-    }
-    nats_header_build_add(&b, HDR_STREAM_SOURCE, value, vlen);
-    *len = nats_header_build_end(&b);
-    if (!*len) {
-        nats_header_build_free(&b);
-        return NULL;
-    }
-    return b.buf; /* the builder's buffer, now the caller's */
+    (void)arg;
+    return is_expectation(key) || (key.len == strlen(HDR_STREAM_SOURCE) &&
+                                   memcmp(key.ptr, HDR_STREAM_SOURCE, key.len) == 0);
 }
 
 static int put_sourced(stream *s, const stream_feed *f, const char *subject, size_t len,
@@ -166,11 +142,11 @@ static int put_sourced(stream *s, const stream_feed *f, const char *subject, siz
         return -1;
     }
     int n = snprintf(line, cap, "%s%s %" PRIu64 "%s\r\n", key, f->origin, m->seq, f->tag + nl);
-    /* most blocks only get our line appended; one with lines to drop is rebuilt, and one the
-     * parser cannot hold keeps them rather than losing the message */
+    /* most blocks only get our line appended; one with lines to drop is copied without them,
+     * and one whose lines do not all end in CRLF keeps them rather than losing the message */
     size_t hlen = 0;
-    char *hdr = needs_rewrite(m) ? rebuilt_header(m, line + sizeof key - 1,
-                                                  (size_t)n - (sizeof key - 1) - 2, &hlen)
+    char *hdr = needs_rewrite(m) ? nats_header_extend_without(m->hdr, m->hdr_len, dropped_line,
+                                                              NULL, line, (size_t)n, &hlen)
                                  : NULL;
     if (!hdr)
         hdr = nats_header_extend(m->hdr, m->hdr_len, line, (size_t)n, &hlen);

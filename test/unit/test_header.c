@@ -427,6 +427,47 @@ static void test_extend(void)
     free(h);
 }
 
+static bool drop_x(nats_slice key, void *arg)
+{
+    (void)arg;
+    return key.len >= 2 && memcmp(key.ptr, "X-", 2) == 0;
+}
+
+/* Lines whose key drop_x accepts leave, the others stay byte for byte (a status with its text,
+ * a key of 300 bytes, a value with ':'), the new lines come last; a block whose lines do not
+ * end in CRLF is refused. */
+static void test_extend_without(void)
+{
+    char longkey[301];
+    memset(longkey, 'k', 300);
+    longkey[300] = 0;
+    char block[1024], want[1024];
+    snprintf(block, sizeof block,
+             "NATS/1.0 100 Idle Heartbeat\r\nX-a: 1\r\n%s: v\r\nB:  c:d \r\nX-b: 2\r\n\r\n",
+             longkey);
+    snprintf(want, sizeof want,
+             "NATS/1.0 100 Idle Heartbeat\r\n%s: v\r\nB:  c:d \r\nN: s\r\n\r\n", longkey);
+    size_t n;
+    char *h = nats_header_extend_without(block, strlen(block), drop_x, NULL, "N: s\r\n", 6, &n);
+    CHECK(h && n == strlen(want) && memcmp(h, want, n) == 0);
+    nats_header hv;
+    CHECK(h && nats_header_parse(h, n, &hv) == 0 && hv.nfields == 3 && hv.status == 100);
+    free(h);
+    const char only[] = "NATS/1.0\r\nX-a: 1\r\n\r\n"; /* every field dropped */
+    h = nats_header_extend_without(only, sizeof only - 1, drop_x, NULL, "N: s\r\n", 6, &n);
+    CHECK(h && n == 18 && memcmp(h, "NATS/1.0\r\nN: s\r\n\r\n", n) == 0);
+    free(h);
+    h = nats_header_extend_without(NULL, 0, drop_x, NULL, "N: s\r\n", 6, &n); /* no block */
+    CHECK(h && n == 18 && memcmp(h, "NATS/1.0\r\nN: s\r\n\r\n", n) == 0);
+    free(h);
+    const char bare_lf[] = "NATS/1.0\r\nA: b\nX-c: d\r\n\r\n"; /* "A: b\nX-c: d" is one line */
+    h = nats_header_extend_without(bare_lf, sizeof bare_lf - 1, drop_x, NULL, "", 0, &n);
+    CHECK(h && n == sizeof bare_lf - 1 && memcmp(h, bare_lf, n) == 0);
+    free(h);
+    const char no_crlf[] = "NATS/1.0\r\nA: b\r\nX-c"; /* not closed */
+    CHECK(nats_header_extend_without(no_crlf, sizeof no_crlf - 1, drop_x, NULL, "", 0, &n) == NULL);
+}
+
 int main(void)
 {
     RUN(test_empty_block);
@@ -449,5 +490,6 @@ int main(void)
     RUN(test_build_invalid_input_fails);
     RUN(test_build_large);
     RUN(test_extend);
+    RUN(test_extend_without);
     TESTLIB_EXIT();
 }

@@ -180,17 +180,21 @@ static void test_sources_transform_start_dedup(void)
            show(t, 4), show(t, 5));
 }
 
-/* A block with more fields than the header parser holds is sourced whole, with the source's
- * line appended (only blocks with lines to drop are rebuilt). */
+/* A block with more fields than the header parser holds, a key of 300 bytes and a
+ * Nats-Expected-Stream line: the copy keeps every line but the expectation, byte for byte, and
+ * gets the source's line appended. */
 static void test_sources_large_header(void)
 {
     stream *a = create("{\"name\":\"A\",\"subjects\":[\"a.>\"]}");
     stream *t = create("{\"name\":\"T\",\"sources\":[{\"name\":\"A\"}]}");
     CHECK(a && t);
-    char hdr[4096];
-    size_t n = (size_t)snprintf(hdr, sizeof hdr, "NATS/1.0\r\n");
+    char hdr[4096], longkey[301];
+    memset(longkey, 'k', 300);
+    longkey[300] = 0;
+    size_t n = (size_t)snprintf(hdr, sizeof hdr, "NATS/1.0\r\n%s: long\r\n", longkey);
     for (int i = 0; i < 70; i++)
-        n += (size_t)snprintf(hdr + n, sizeof hdr - n, "K%d: v%d\r\n", i, i);
+        n += (size_t)snprintf(hdr + n, sizeof hdr - n, "K%d: v%d\r\n%s", i, i,
+                              i == 35 ? "Nats-Expected-Stream: A\r\n" : "");
     snprintf(hdr + n, sizeof hdr - n, "\r\n");
     CHECK(put(a, "a.1", hdr, "big") == 1);
     settle();
@@ -200,6 +204,13 @@ static void test_sources_large_header(void)
     CHECK(stream_get(t, 1, &m, &E) == 0);
     nats_slice v;
     CHECK(nats_header_find(m.hdr, m.hdr_len, "K69", &v) && v.len == 3 && !memcmp(v.ptr, "v69", 3));
+    CHECK(nats_header_find(m.hdr, m.hdr_len, longkey, &v) && v.len == 4 && !memcmp(v.ptr, "long", 4));
+    CHECK(!memmem(m.hdr, m.hdr_len, "Nats-Expected", 13));
+    /* the origin's lines come first, unchanged, the expectation taken out */
+    char *x = strstr(hdr, "Nats-Expected-Stream: A\r\n");
+    size_t before = (size_t)(x - hdr), skip = strlen("Nats-Expected-Stream: A\r\n");
+    CHECK(m.hdr_len > n && !memcmp(m.hdr, hdr, before) &&
+          !memcmp(m.hdr + before, x + skip, n - before - skip));
     stream_msg_free(&m);
 }
 
