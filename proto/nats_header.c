@@ -1,6 +1,7 @@
 /*
  * nats_header.c — NATS message header blocks (ADR-4): parsing into a view that points into the
- * block, a single-key lookup straight in the raw block, and a builder (see nats_header.h).
+ * block, a single-key lookup straight in the raw block, and rewrites of a block (see
+ * nats_header.h).
  *
  * Grammar accepted by nats_header_parse (len 0 aside):
  *
@@ -193,109 +194,58 @@ bool nats_header_find(const char *block, size_t len, const char *key, nats_slice
     }
 }
 
-/* ---- builder ---- */
-
-/* Makes room for n more bytes plus the NUL; false (and the builder failed) when it cannot. */
-static bool builder_reserve(nats_header_builder *b, size_t n)
-{
-    if (b->failed)
-        return false;
-    if (n > SIZE_MAX / 2 - b->len) {
-        b->failed = true;
-        return false;
-    }
-    size_t need = b->len + n + 1;
-    if (need <= b->cap)
-        return true;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < need)
-        cap *= 2;
-    char *nb = realloc(b->buf, cap);
-    if (!nb) {
-        b->failed = true;
-        return false;
-    }
-    b->buf = nb;
-    b->cap = cap;
-    return true;
-}
-
-static void builder_put(nats_header_builder *b, const char *s, size_t n)
-{
-    if (!builder_reserve(b, n))
-        return;
-    if (n)
-        memcpy(b->buf + b->len, s, n);
-    b->len += n;
-    b->buf[b->len] = '\0';
-}
-
-/* True when [s, s+n) contains CR or LF, which would break the line structure. */
-static bool has_crlf(const char *s, size_t n)
-{
-    return memchr(s, '\r', n) || memchr(s, '\n', n);
-}
-
-void nats_header_build_start(nats_header_builder *b, int status, const char *description)
-{
-    b->buf = NULL;
-    b->len = 0;
-    b->cap = 0;
-    b->failed = false;
-    builder_put(b, HDR_VERSION, HDR_VERSION_LEN);
-    if (status != 0) {
-        if (status < 100 || status > 999) {
-            b->failed = true;
-            return;
-        }
-        char code[8];
-        int n = snprintf(code, sizeof code, " %d", status);
-        builder_put(b, code, (size_t)n);
-        if (description && *description) {
-            size_t dlen = strlen(description);
-            if (has_crlf(description, dlen)) {
-                b->failed = true;
-                return;
-            }
-            builder_put(b, " ", 1);
-            builder_put(b, description, dlen);
-        }
-    }
-    builder_put(b, "\r\n", 2);
-}
-
-void nats_header_build_add(nats_header_builder *b, const char *key, const char *value, size_t vlen)
-{
-    if (b->failed)
-        return;
-    size_t klen = strlen(key);
-    if (!lookup_key_ok(key, klen) || (vlen && has_crlf(value, vlen))) {
-        b->failed = true;
-        return;
-    }
-    builder_put(b, key, klen);
-    builder_put(b, ": ", 2);
-    if (vlen)
-        builder_put(b, value, vlen);
-    builder_put(b, "\r\n", 2);
-}
-
-size_t nats_header_build_end(nats_header_builder *b)
-{
-    builder_put(b, "\r\n", 2);
-    return b->failed ? 0 : b->len;
-}
-
-void nats_header_build_free(nats_header_builder *b)
-{
-    free(b->buf);
-    b->buf = NULL;
-    b->len = 0;
-    b->cap = 0;
-    b->failed = false;
-}
-
 static const char bare_status[] = "NATS/1.0\r\n";
+
+/* Calls fn for each line of a block without its closing empty line: the status line (key NULL)
+ * and the field lines (key: the bytes before the first ':', NULL when there is none), each with
+ * its CRLF. -1 when a line has no CRLF. */
+typedef void (*line_fn)(nats_slice line, const nats_slice *key, void *arg);
+static int walk_lines(const char *block, size_t len, line_fn fn, void *arg)
+{
+    const char *p = block, *end = block + len - 2;
+    for (bool status_line = true; p < end; status_line = false) {
+        const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2);
+        if (!eol)
+            return -1;
+        size_t n = (size_t)(eol - p) + 2;
+        const char *colon = status_line ? NULL : memchr(p, ':', n - 2);
+        nats_slice key = {p, colon ? (size_t)(colon - p) : 0};
+        fn((nats_slice){p, n}, colon ? &key : NULL, arg);
+        p += n;
+    }
+    return 0;
+}
+
+typedef struct line_copy {
+    char *out;
+    size_t w;
+    bool (*drop)(nats_slice key, void *arg); /* extend_without */
+    void *drop_arg;
+    const char *key, *value; /* set */
+    size_t key_len, value_len;
+    bool replaced;
+} line_copy;
+
+static void put(line_copy *c, const void *p, size_t n)
+{
+    memcpy(c->out + c->w, p, n);
+    c->w += n;
+}
+
+static void put_field(line_copy *c, const char *key, size_t klen, const char *value, size_t vlen)
+{
+    put(c, key, klen);
+    put(c, ": ", 2);
+    put(c, value, vlen);
+    put(c, "\r\n", 2);
+}
+
+static void copy_unless_dropped(nats_slice line, const nats_slice *key, void *arg)
+{
+    line_copy *c = arg;
+    if (!key || !c->drop(*key, c->drop_arg))
+        put(c, line.ptr, line.len);
+}
 
 char *nats_header_extend_without(const char *block, size_t len,
                                  bool (*drop)(nats_slice key, void *arg), void *arg,
@@ -303,29 +253,60 @@ char *nats_header_extend_without(const char *block, size_t len,
 {
     if (len < 2)
         return nats_header_extend(block, len, lines, lines_len, out_len);
-    char *out = malloc(len + lines_len); /* at most: the block, the lines */
-    if (!out)
+    line_copy c = {.out = malloc(len + lines_len), .drop = drop, .drop_arg = arg};
+    if (!c.out)
         return NULL;
-    const char *p = block, *end = block + len - 2; /* without the closing empty line */
-    size_t w = 0;
-    for (bool status_line = true; p < end; status_line = false) {
-        const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2);
-        if (!eol) {
-            free(out);
-            return NULL;
-        }
-        size_t n = (size_t)(eol - p) + 2;
-        const char *colon = status_line ? NULL : memchr(p, ':', n - 2);
-        if (!colon || !drop((nats_slice){p, (size_t)(colon - p)}, arg)) {
-            memcpy(out + w, p, n);
-            w += n;
-        }
-        p += n;
+    if (walk_lines(block, len, copy_unless_dropped, &c) < 0) {
+        free(c.out);
+        return NULL;
     }
-    memcpy(out + w, lines, lines_len);
-    memcpy(out + w + lines_len, "\r\n", 2);
-    *out_len = w + lines_len + 2;
-    return out;
+    put(&c, lines, lines_len);
+    put(&c, "\r\n", 2);
+    *out_len = c.w;
+    return c.out;
+}
+
+static void copy_or_set(nats_slice line, const nats_slice *key, void *arg)
+{
+    line_copy *c = arg;
+    if (!key || key->len != c->key_len || memcmp(key->ptr, c->key, c->key_len) != 0) {
+        put(c, line.ptr, line.len);
+        return;
+    }
+    put_field(c, c->key, c->key_len, c->value, c->value_len);
+    c->replaced = true;
+}
+
+char *nats_header_set(const char *block, size_t len, const char *key, const char *value,
+                      size_t vlen, size_t *out_len)
+{
+    size_t klen = strlen(key);
+    if (len < 2) {
+        line_copy c = {.out = malloc(klen + vlen + 4)};
+        if (!c.out)
+            return NULL;
+        put_field(&c, key, klen, value, vlen);
+        char *h = nats_header_extend(NULL, 0, c.out, c.w, out_len);
+        free(c.out);
+        return h;
+    }
+    /* each line of the key may grow to "key: value\r\n"; one more such line when it has none */
+    size_t lines = 1;
+    for (const char *q = block; (q = memmem(q, len - (size_t)(q - block), "\r\n", 2)); q += 2)
+        lines++;
+    line_copy c = {.out = malloc(len + lines * (klen + vlen + 4)), .key = key, .key_len = klen,
+                   .value = value, .value_len = vlen};
+    if (!c.out)
+        return NULL;
+    if (walk_lines(block, len, copy_or_set, &c) < 0) {
+        free(c.out);
+        return NULL;
+    }
+    if (!c.replaced)
+        put_field(&c, key, klen, value, vlen);
+    put(&c, "\r\n", 2);
+    *out_len = c.w;
+    return c.out;
 }
 
 size_t nats_header_extended_len(size_t len, size_t lines_len)

@@ -1,8 +1,8 @@
 /*
  * nats_header.h — NATS message header blocks (ADR-4): "NATS/1.0[ status[ description]]\r\n"
  * followed by "Key: Value\r\n" lines and an empty line. Pure functions over byte ranges; the
- * parsed view points into the block (no copies). Also a small builder for blocks the server
- * writes (status messages, JetStream headers).
+ * parsed view points into the block (no copies). Also the rewrites the server makes of a
+ * stored block: lines added (extend), some left out (extend_without), a value set (set).
  */
 #ifndef WEIR_NATS_HEADER_H
 #define WEIR_NATS_HEADER_H
@@ -61,30 +61,13 @@ char *nats_header_extend(const char *block, size_t len, const char *lines, size_
 char *nats_header_extend_without(const char *block, size_t len,
                                  bool (*drop)(nats_slice key, void *arg), void *arg,
                                  const char *lines, size_t lines_len, size_t *out_len);
+/* The block with the value of each line whose key is `key` (exactly) replaced by value (vlen
+ * bytes) in place, the other lines byte for byte; without such a line, "key: value" is added
+ * at the end (how nats-server's setHeader rewrites Nats-TTL). A new buffer (free it) of
+ * *out_len bytes, or NULL when out of memory or when a line of the block has no CRLF. */
+char *nats_header_set(const char *block, size_t len, const char *key, const char *value,
+                      size_t vlen, size_t *out_len);
 /* The length nats_header_extend gives, without making the block. */
 size_t nats_header_extended_len(size_t len, size_t lines_len);
-
-/* ---- builder ---- */
-
-typedef struct nats_header_builder {
-    char *buf;  /* heap, owned; NUL-terminated */
-    size_t len;
-    size_t cap;
-    bool failed; /* out of memory or invalid input at some point: the block is unusable */
-} nats_header_builder;
-
-/* Starts a block with "NATS/1.0" and, when status > 0, " <status>" and " <description>" (NULL or
- * "" for none). Initialises *b; every started builder must be freed. A status outside 100..999
- * or a description with CR or LF marks the builder failed. */
-void nats_header_build_start(nats_header_builder *b, int status, const char *description);
-/* Appends "key: value\r\n" (value is vlen bytes, need not be NUL-terminated). A key that is
- * empty or holds ':', CR or LF, or a value with CR or LF, marks the builder failed rather than
- * writing a broken block. Leading/trailing blanks of a value do not survive a parse. */
-void nats_header_build_add(nats_header_builder *b, const char *key, const char *value, size_t vlen);
-/* Ends the block with the empty line; returns the block length (b->buf holds it), or 0 when
- * building failed. */
-size_t nats_header_build_end(nats_header_builder *b);
-/* Releases the buffer; b may be started again afterwards. */
-void nats_header_build_free(nats_header_builder *b);
 
 #endif

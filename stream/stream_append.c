@@ -360,19 +360,22 @@ static int append(stream *s, const char *subject, size_t subject_len, const char
     }
     /* With subject delete markers, a message may not expire before the marker would (ADR-43):
      * its TTL is raised to the markers' TTL and its Nats-TTL header rewritten to say so. */
-    nats_header_builder raised = {0};
+    char *raised = NULL;
     int64_t sdm_secs = c->subject_delete_marker_ttl_ns / 1000000000LL;
     if (ttl_secs > 0 && sdm_secs > 0 && c->max_msgs_per_subject != 1 && ttl_secs < sdm_secs) {
         ttl_secs = sdm_secs;
-        if (stream_header_replace(hdr, hdr_len, HDR_TTL, ttl_secs, &raised) > 0) {
-            hdr = raised.buf;
-            hdr_len = raised.len;
+        char val[24];
+        int n = snprintf(val, sizeof val, "%lld", (long long)ttl_secs);
+        size_t raised_len;
+        if ((raised = nats_header_set(hdr, hdr_len, HDR_TTL, val, (size_t)n, &raised_len))) {
+            hdr = raised;
+            hdr_len = raised_len;
         }
     }
     uint64_t size = stream_msg_size(s, subject_len, hdr_len, data_len);
     if (c->discard == STREAM_DISCARD_NEW &&
         check_discard_new(s, subject, subject_len, rollup_sub || rollup_all, size, err) < 0) {
-        nats_header_build_free(&raised);
+        free(raised);
         return -1;
     }
 
@@ -389,7 +392,7 @@ static int append(stream *s, const char *subject, size_t subject_len, const char
         .data_len = data_len,
     };
     subj_entry *e = stream_store_record(s, seq, &r);
-    nats_header_build_free(&raised); /* the record holds its own copy now */
+    free(raised); /* the record holds its own copy now */
     stream_set_last_msg_id(s, has_id ? msg_id.ptr : NULL, has_id ? msg_id.len : 0);
     if (has_id)
         stream_dedup_add(s, msg_id.ptr, msg_id.len, seq, now_ns);
@@ -424,31 +427,3 @@ int stream_append_mirrored(stream *s, const char *subject, size_t subject_len,
                   m->seq, &ack, err);
 }
 
-int stream_header_replace(const char *hdr, size_t hdr_len, const char *key, int64_t secs,
-                          nats_header_builder *out)
-{
-    nats_header h;
-    if (nats_header_parse(hdr, hdr_len, &h) < 0)
-        return 0;
-    char val[32];
-    int n = snprintf(val, sizeof val, "%lld", (long long)secs);
-    nats_header_build_start(out, h.status, NULL);
-    for (size_t i = 0; i < h.nfields; i++) {
-        char k[256];
-        if (h.fields[i].key.len >= sizeof k)
-            continue;
-        memcpy(k, h.fields[i].key.ptr, h.fields[i].key.len);
-        k[h.fields[i].key.len] = 0;
-        if (strcmp(k, key) == 0)
-            nats_header_build_add(out, k, val, (size_t)n);
-        else
-            nats_header_build_add(out, k, h.fields[i].value.ptr ? h.fields[i].value.ptr : "",
-                                  h.fields[i].value.len);
-    }
-    size_t len = nats_header_build_end(out);
-    if (!len) {
-        nats_header_build_free(out);
-        return 0;
-    }
-    return 1;
-}

@@ -304,10 +304,6 @@ int stream_decode_info(const stream *s, uint64_t seq, const char *val, size_t vl
                        record_view *r, msg_info *out);
 
 /* ---- stream_append.c ---- */
-/* Rebuilds a header block with `key` set to a number of seconds. Returns 1 with the block in
- * *out (the caller frees it with nats_header_build_free), or 0 when the block is unreadable. */
-int stream_header_replace(const char *hdr, size_t hdr_len, const char *key, int64_t secs,
-                          nats_header_builder *out);
 /* Applies the configured limits to what is stored (after a config update). */
 void stream_enforce_limits(stream *s);
 

@@ -1,8 +1,8 @@
 /*
  * test_header.c — unit tests for proto/nats_header.c: status lines as nats-server sends them,
  * fields (repeats, ':' and blanks in values), the nats_header_find fast path against the parsed
- * view (including keys that are suffixes of other keys), malformed blocks, and builder round
- * trips.
+ * view (including keys that are suffixes of other keys), malformed blocks, and the rewrites
+ * (extend, extend_without, set).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -314,104 +314,6 @@ static void test_too_many_fields(void)
     CHECK(nats_header_parse(buf, n + 2, &h) == -1);
 }
 
-static void test_build_round_trip(void)
-{
-    nats_header_builder b;
-    nats_header_build_start(&b, 0, NULL);
-    nats_header_build_add(&b, "Nats-Msg-Id", "id-1", 4);
-    nats_header_build_add(&b, "Nats-Expected-Stream", "ORDERS", 6);
-    nats_header_build_add(&b, "Url", "http://h:1/x", 12);
-    nats_header_build_add(&b, "Nats-Msg-Id", "id-2", 4);
-    nats_header_build_add(&b, "Empty", NULL, 0);
-    size_t len = nats_header_build_end(&b);
-    const char *want = "NATS/1.0\r\nNats-Msg-Id: id-1\r\nNats-Expected-Stream: ORDERS\r\n"
-                       "Url: http://h:1/x\r\nNats-Msg-Id: id-2\r\nEmpty: \r\n\r\n";
-    CHECKF(len == strlen(want) && strcmp(b.buf, want) == 0, "built '%s'", b.buf);
-    nats_header h;
-    int rc = nats_header_parse(b.buf, len, &h);
-    bool same = rc == 0 && h.nfields == 5 && h.status == 0 &&
-                slice_is(h.fields[0].key, "Nats-Msg-Id") && slice_is(h.fields[0].value, "id-1") &&
-                slice_is(h.fields[1].value, "ORDERS") && slice_is(h.fields[2].value, "http://h:1/x") &&
-                slice_is(h.fields[3].value, "id-2") && slice_is(h.fields[4].key, "Empty") &&
-                h.fields[4].value.len == 0;
-    nats_header_build_free(&b);
-    CHECK(same);
-}
-
-static void test_build_status(void)
-{
-    nats_header_builder b;
-    nats_header_build_start(&b, 408, "Request Timeout");
-    nats_header_build_add(&b, "Nats-Pending-Messages", "5", 1);
-    size_t len = nats_header_build_end(&b);
-    bool text_ok = len > 0 && strcmp(b.buf, "NATS/1.0 408 Request Timeout\r\n"
-                                            "Nats-Pending-Messages: 5\r\n\r\n") == 0;
-    nats_header h;
-    bool parse_ok = nats_header_parse(b.buf, len, &h) == 0 && h.status == 408 &&
-                    slice_is(h.description, "Request Timeout") &&
-                    slice_is(nats_header_get(&h, "Nats-Pending-Messages"), "5");
-    nats_header_build_free(&b);
-    CHECK(text_ok && parse_ok);
-
-    nats_header_build_start(&b, 503, NULL);
-    len = nats_header_build_end(&b);
-    text_ok = len == 16 && memcmp(b.buf, "NATS/1.0 503\r\n\r\n", 16) == 0;
-    nats_header_build_free(&b);
-    CHECK(text_ok);
-
-    nats_header_build_start(&b, 100, "");
-    len = nats_header_build_end(&b);
-    text_ok = len == 16 && memcmp(b.buf, "NATS/1.0 100\r\n\r\n", 16) == 0;
-    nats_header_build_free(&b);
-    CHECK(text_ok);
-}
-
-static void test_build_invalid_input_fails(void)
-{
-    struct {
-        int status;
-        const char *desc, *key, *value;
-    } cases[] = {
-        {1000, NULL, "A", "b"},  {42, NULL, "A", "b"},      {-1, NULL, "A", "b"},
-        {408, "x\r\ny", "A", "b"}, {0, NULL, "", "b"},        {0, NULL, "A:B", "b"},
-        {0, NULL, "A\r\nB", "b"}, {0, NULL, "A", "b\r\nC: d"}, {0, NULL, "A", "b\n"},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        nats_header_builder b;
-        nats_header_build_start(&b, cases[i].status, cases[i].desc);
-        nats_header_build_add(&b, cases[i].key, cases[i].value, strlen(cases[i].value));
-        nats_header_build_add(&b, "Ok", "1", 1);
-        size_t len = nats_header_build_end(&b);
-        bool failed = b.failed;
-        nats_header_build_free(&b);
-        CHECKF(len == 0 && failed, "case %zu built a block", i);
-    }
-}
-
-static void test_build_large(void)
-{
-    /* many fields and long values make the buffer grow several times */
-    static char value[5000];
-    memset(value, 'v', sizeof value);
-    nats_header_builder b;
-    nats_header_build_start(&b, 0, NULL);
-    char key[16];
-    for (int i = 0; i < NATS_HEADER_MAX_FIELDS; i++) {
-        snprintf(key, sizeof key, "Key-%d", i);
-        nats_header_build_add(&b, key, value, (size_t)(i * 70));
-    }
-    size_t len = nats_header_build_end(&b);
-    nats_header h;
-    bool ok = len > 0 && b.buf[len] == '\0' && nats_header_parse(b.buf, len, &h) == 0 &&
-              h.nfields == NATS_HEADER_MAX_FIELDS && h.fields[63].value.len == 63 * 70;
-    nats_slice v;
-    bool found = ok && nats_header_find(b.buf, len, "Key-63", &v) &&
-                 v.ptr == h.fields[63].value.ptr && v.len == h.fields[63].value.len;
-    nats_header_build_free(&b);
-    CHECK(ok);
-    CHECK(found);
-}
-
 static void test_extend(void)
 {
     size_t n;
@@ -468,6 +370,31 @@ static void test_extend_without(void)
     CHECK(nats_header_extend_without(no_crlf, sizeof no_crlf - 1, drop_x, NULL, "", 0, &n) == NULL);
 }
 
+/* set replaces the value of every line of the key in place, keeps the others byte for byte,
+ * adds the line when the key is missing, and makes a block from nothing. */
+static void test_set(void)
+{
+    size_t n;
+    const char block[] =
+        "NATS/1.0\r\nNats-TTL: 5\r\nNats-TTLx: 1\r\nK:  a \r\nNats-TTL:9\r\n\r\n";
+    const char want[] =
+        "NATS/1.0\r\nNats-TTL: 60\r\nNats-TTLx: 1\r\nK:  a \r\nNats-TTL: 60\r\n\r\n";
+    char *h = nats_header_set(block, sizeof block - 1, "Nats-TTL", "60", 2, &n);
+    CHECK(h && n == sizeof want - 1 && memcmp(h, want, n) == 0);
+    free(h);
+    const char none[] = "NATS/1.0\r\nK: a\r\n\r\n";
+    h = nats_header_set(none, sizeof none - 1, "Nats-TTL", "60", 2, &n);
+    const char added[] = "NATS/1.0\r\nK: a\r\nNats-TTL: 60\r\n\r\n";
+    CHECK(h && n == sizeof added - 1 && memcmp(h, added, n) == 0);
+    free(h);
+    h = nats_header_set(NULL, 0, "Nats-TTL", "60", 2, &n);
+    const char fresh[] = "NATS/1.0\r\nNats-TTL: 60\r\n\r\n";
+    CHECK(h && n == sizeof fresh - 1 && memcmp(h, fresh, n) == 0);
+    free(h);
+    const char no_crlf[] = "NATS/1.0\r\nNats-TTL: 5";
+    CHECK(nats_header_set(no_crlf, sizeof no_crlf - 1, "Nats-TTL", "60", 2, &n) == NULL);
+}
+
 int main(void)
 {
     RUN(test_empty_block);
@@ -485,11 +412,8 @@ int main(void)
     RUN(test_malformed);
     RUN(test_never_reads_past_len);
     RUN(test_too_many_fields);
-    RUN(test_build_round_trip);
-    RUN(test_build_status);
-    RUN(test_build_invalid_input_fails);
-    RUN(test_build_large);
     RUN(test_extend);
     RUN(test_extend_without);
+    RUN(test_set);
     TESTLIB_EXIT();
 }
