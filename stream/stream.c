@@ -118,12 +118,19 @@ uint64_t stream_subject_last_seq(stream *s, const char *subject, size_t len)
     return e ? stream_subject_last(s, e) : 0;
 }
 
+/* A subject's sequence list, unless it is the entry's own one-entry room. */
+static void seqs_free(subj_entry *e)
+{
+    if (e->seqs != &e->one)
+        free(e->seqs);
+}
+
 static void subjects_clear(stream *s)
 {
     for (size_t i = 0; i < s->subjects.cap; i++) {
         subj_entry *e = s->subjects.slots[i].key ? s->subjects.slots[i].value : NULL;
         if (e) {
-            free(e->seqs);
+            seqs_free(e);
             free(e);
         }
     }
@@ -329,11 +336,17 @@ subj_entry *stream_subject_get(stream *s, const char *subject, size_t len, bool 
 
 static void seqs_push(subj_entry *e, uint64_t seq, uint64_t size)
 {
-    if (e->nseqs == e->seqs_cap) {
-        size_t cap = e->seqs_cap ? e->seqs_cap * 2 : 2;
-        subj_seq *n = realloc(e->seqs, cap * sizeof *n);
+    if (e->seqs_cap == 0) {
+        e->seqs = &e->one;
+        e->seqs_cap = 1;
+    } else if (e->nseqs == e->seqs_cap) {
+        size_t cap = e->seqs_cap < 4 ? 4 : e->seqs_cap * 2;
+        subj_seq *n = e->seqs == &e->one ? malloc(cap * sizeof *n)
+                                         : realloc(e->seqs, cap * sizeof *n);
         if (!n)
             abort();
+        if (e->seqs == &e->one)
+            n[0] = e->one;
         e->seqs = n;
         e->seqs_cap = cap;
     }
@@ -412,7 +425,7 @@ static void account_remove(stream *s, uint64_t seq, subj_entry *e, uint64_t size
     stream_notify(s, STREAM_EV_REMOVE, seq, e->subject, e->subject_len);
     e->count--;
     if (e->count == 0) {
-        free(e->seqs);
+        seqs_free(e);
         strmap_remove(&s->subjects, e->subject, e->subject_len); /* frees e->subject */
         free(e);
         return;

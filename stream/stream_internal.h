@@ -90,8 +90,10 @@ typedef struct subj_entry {
     uint64_t count;
     bool first_stale; /* `first` was removed: the real one is found by scanning forward */
     bool last_stale;  /* likewise for `last`, scanning backwards */
-    subj_seq *seqs;   /* ascending, when the stream tracks them (then first/last are exact) */
+    subj_seq *seqs;   /* ascending, when the stream tracks them (then first/last are exact);
+                       * &one while there is room for one only (a KV key's single revision) */
     size_t nseqs, seqs_cap;
+    subj_seq one;
 } subj_entry;
 
 typedef struct dedup_entry {
