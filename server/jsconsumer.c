@@ -236,7 +236,18 @@ size_t jsc_num_waiting(server *s, const char *stream_name, const char *name)
 bool jsc_push_bound(server *s, const char *stream_name, const char *name)
 {
     entry *e = find_entry(s, stream_name, name);
-    return e && consumer_config_is_push(consumer_get_config(e->c)) && e->active;
+    if (!e || !consumer_config_is_push(consumer_get_config(e->c)))
+        return false;
+    if (e->sub_gen == s->sub_gen)
+        return e->active;
+    /* subscriptions changed since the flag was last set, and the consumer may not have been
+     * served since (a subscriber of its deliver subject may have come in this very loop
+     * iteration): ask the sublist, as nats-server's interest is known at once. Clients decide
+     * from this whether they may attach to a durable (nats.c's concurrent js_Subscribe). */
+    const consumer_config *cfg = consumer_get_config(e->c);
+    size_t backlog;
+    return client_subject_interest(s, cfg->deliver_subject, strlen(cfg->deliver_subject),
+                                   cfg->deliver_group, &backlog);
 }
 
 void jsc_changed(server *s, const char *stream_name, const char *name)

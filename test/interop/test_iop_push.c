@@ -1327,6 +1327,92 @@ static void deliver_subject_in_use(void)
     CHECKF(strstr(resp, "\"deliver_subject\":\"dsuin.b\"") != NULL, "moved: %.300s", resp);
 }
 
+/* A subscriber of the deliver subject makes the consumer push bound at once: consumer info
+ * asked for in the same breath as the creation (one write: SUB, create, info) says
+ * push_bound, as with nats-server; clients decide from it whether they may attach. */
+static void push_bound_at_once(void)
+{
+    CHECK(js);
+    CHECK(add_stream("PBA", "pba.>") == NATS_OK);
+    static h_raw r;
+    CHECK(h_raw_handshake(&r, srv.port, NULL, NULL, 0) == 0);
+    const char *req = "{\"stream_name\":\"PBA\",\"config\":{\"durable_name\":\"PB\","
+                      "\"deliver_subject\":\"pbadlv\",\"ack_policy\":\"explicit\"}}";
+    CHECK(h_raw_sendf(&r,
+                      "SUB pbadlv 1\r\nSUB _R.pba.* 2\r\n"
+                      "PUB $JS.API.CONSUMER.DURABLE.CREATE.PBA.PB _R.pba.1 %zu\r\n%s\r\n"
+                      "PUB $JS.API.CONSUMER.INFO.PBA.PB _R.pba.2 0\r\n\r\n",
+                      strlen(req), req) == 0);
+    bool created = false, bound = false;
+    for (int i = 0; i < 2; i++) {
+        rawmsg m;
+        int rc = raw_next(&r, &m, 2000);
+        CHECKF(rc == 0, "reply %d: rc %d", i + 1, rc);
+        raw_body[m.plen] = 0;
+        if (strcmp(m.subject, "_R.pba.1") == 0)
+            created = strstr(raw_body, "\"error\"") == NULL;
+        else if (strcmp(m.subject, "_R.pba.2") == 0)
+            bound = strstr(raw_body, "\"push_bound\":true") != NULL;
+        CHECKF(strcmp(m.subject, "_R.pba.2") || bound, "info: %.300s", raw_body);
+    }
+    CHECK(created && bound);
+    h_raw_close(&r);
+}
+
+typedef struct race {
+    pthread_mutex_t mu;
+    int attached, refused;
+    natsSubscription *subs[10];
+} race;
+
+static void race_msg(natsConnection *c, natsSubscription *sub, natsMsg *m, void *closure)
+{
+    natsMsg_Destroy(m);
+}
+
+static void *race_subscribe(void *arg)
+{
+    race *rc = arg;
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = "RACE";
+    so.Config.Durable = "shared";
+    natsSubscription *sub = NULL;
+    natsStatus st = js_Subscribe(&sub, js, "race.x", race_msg, NULL, NULL, &so, NULL);
+    pthread_mutex_lock(&rc->mu);
+    if (st == NATS_OK)
+        rc->subs[rc->attached++] = sub;
+    else
+        rc->refused++;
+    pthread_mutex_unlock(&rc->mu);
+    return NULL;
+}
+
+/* Ten threads subscribe to the same new durable push consumer at once (nats.c's
+ * JetStreamSubscribe does): exactly one gets it, the others are told it is bound. Several
+ * rounds, since the threads' requests interleave differently each time. */
+static void concurrent_durable_subscribe(void)
+{
+    CHECK(js);
+    for (int round = 0; round < 8; round++) {
+        jsErrCode ec = 0;
+        js_DeleteStream(js, "RACE", NULL, &ec);
+        CHECK(add_stream("RACE", "race.>") == NATS_OK);
+        race rc = {.attached = 0, .refused = 0};
+        pthread_mutex_init(&rc.mu, NULL);
+        pthread_t t[10];
+        for (int i = 0; i < 10; i++)
+            CHECK(pthread_create(&t[i], NULL, race_subscribe, &rc) == 0);
+        for (int i = 0; i < 10; i++)
+            pthread_join(t[i], NULL);
+        for (int i = 0; i < rc.attached; i++)
+            natsSubscription_Destroy(rc.subs[i]);
+        pthread_mutex_destroy(&rc.mu);
+        CHECKF(rc.attached == 1 && rc.refused == 9, "round %d: %d attached, %d refused", round,
+               rc.attached, rc.refused);
+    }
+}
+
 static void rate_limit(void)
 {
     CHECK(js);
@@ -1503,6 +1589,8 @@ int main(void)
     RUN(ordered_consumer);
     RUN(bad_push_config);
     RUN(deliver_subject_in_use);
+    RUN(push_bound_at_once);
+    RUN(concurrent_durable_subscribe);
     RUN(rate_limit);
     RUN(replay_original);
     RUN(chat_durable_resume);
