@@ -831,6 +831,17 @@ int h_restart_js(h_server *s, natsConnection **nc, jsCtx **js)
     return connect_js(s, nc, js);
 }
 
+int h_end_js(h_server *s, natsConnection *nc, jsCtx *js, int failed)
+{
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    if (failed)
+        h_server_dump(s, 30);
+    h_server_free(s);
+    h_done();
+    return failed ? 1 : 0;
+}
+
 json_t *h_js_api(natsConnection *nc, const char *subject, const char *body)
 {
     natsMsg *reply = NULL;

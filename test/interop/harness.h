@@ -153,6 +153,10 @@ int h_start_js(h_server *s, natsConnection **nc, jsCtx **js);
  * stop timeout), starts it again on its store, connects and makes a new JetStream context: 0, or
  * -1. */
 int h_restart_js(h_server *s, natsConnection **nc, jsCtx **js);
+/* The end of a JetStream test program: destroys js and nc (either may be NULL), prints the
+ * server's last log lines when `failed` cases failed, frees the server and closes libnats.
+ * Returns the program's exit status (1 when failed). */
+int h_end_js(h_server *s, natsConnection *nc, jsCtx *js, int failed);
 /* A raw request on nc (e.g. to $JS.API...; body NULL sends nothing): the parsed JSON reply
  * (the caller decrefs), or NULL on timeout, no responders or a reply that is not JSON. */
 json_t *h_js_api(natsConnection *nc, const char *subject, const char *body);

@@ -1010,11 +1010,5 @@ int main(void)
     RUN(survives_restart);
     RUN(subject_transform);
     RUN(domain);
-    jsCtx_Destroy(js);
-    natsConnection_Destroy(nc);
-    if (testlib_failed_cases)
-        h_server_dump(&srv, 30);
-    h_server_free(&srv);
-    h_done();
-    TESTLIB_EXIT();
+    return h_end_js(&srv, nc, js, testlib_failed_cases);
 }

@@ -657,11 +657,5 @@ int main(void)
     RUN(durable_resume);
     RUN(no_wait_and_resubscribe);
     RUN(ephemeral_survives_restart);
-    jsCtx_Destroy(js);
-    natsConnection_Destroy(nc);
-    if (testlib_failed_cases)
-        h_server_dump(&srv, 30);
-    h_server_free(&srv);
-    h_done();
-    TESTLIB_EXIT();
+    return h_end_js(&srv, nc, js, testlib_failed_cases);
 }

@@ -1594,11 +1594,5 @@ int main(void)
     RUN(rate_limit);
     RUN(replay_original);
     RUN(chat_durable_resume);
-    jsCtx_Destroy(js);
-    natsConnection_Destroy(nc);
-    if (testlib_failed_cases)
-        h_server_dump(&srv, 30);
-    h_server_free(&srv);
-    h_done();
-    TESTLIB_EXIT();
+    return h_end_js(&srv, nc, js, testlib_failed_cases);
 }

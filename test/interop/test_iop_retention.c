@@ -1283,11 +1283,5 @@ int main(void)
         RUN(consumer_pause);
     RUN(deliver_by_start_time);
     RUN(deliver_last_per_subject);
-    jsCtx_Destroy(js);
-    natsConnection_Destroy(nc);
-    if (testlib_failed_cases)
-        h_server_dump(&srv, 30);
-    h_server_free(&srv);
-    h_done();
-    TESTLIB_EXIT();
+    return h_end_js(&srv, nc, js, testlib_failed_cases);
 }
